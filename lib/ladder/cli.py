@@ -1,0 +1,38 @@
+"""The ``ladder`` command line. Each concept module that has commands defines ``add_cli(subparsers)``.
+
+Usage::
+
+    ladder run --profile laptop            # every stage of the profile's experiments, then the book
+    ladder run sample --exp base --set sample.n=4
+    ladder ingest --format lm-eval samples_*.jsonl --out samples.parquet
+    ladder grade samples.parquet --out graded.parquet
+    ladder tiers graded.parquet --out DIR
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+# Modules that contribute sub-commands; imported lazily so `ladder --help` stays fast.
+COMMAND_MODULES = ("ladder.run", "ladder.book", "ladder.ingest", "ladder.grade", "ladder.tiers")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="ladder", description=__doc__.split("\n")[0])
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for name in COMMAND_MODULES:
+        module = importlib.import_module(name)
+        module.add_cli(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    return int(args.func(args) or 0)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

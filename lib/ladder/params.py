@@ -1,0 +1,318 @@
+"""Params: load YAML profiles and experiments, merge them, validate with pydantic, hash.
+
+A profile (``params/profiles/<name>.yaml``) holds defaults for every stage; an experiment
+(``params/experiments/**/<name>.yaml``) overrides some of them; command-line overrides
+(``--set sample.temperature=0.7``) win over both::
+
+    profile <- experiment <- overrides
+
+Every block is checked against the stage's pydantic model before anything runs. An unknown key, a
+wrong type or a missing file is a :class:`ParamsError` that names the file, the line, the key and
+the accepted keys.
+
+Usage::
+
+    from ladder.params import load_plan
+    plan = load_plan("laptop", ["base"], overrides=["sample.n=4"])
+"""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+import json
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from ladder import paths
+
+
+class ParamsError(ValueError):
+    """Bad params: says what is wrong, where (file, line, key) and what is accepted."""
+
+
+class StageParams(BaseModel):
+    """Base of every stage's params model: unknown keys are errors and instances are frozen."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, protected_namespaces=())
+
+
+class RunnerParams(StageParams):
+    """How the runner executes notebooks (the profile's ``runner:`` block)."""
+
+    kernel: str = "ladder"  # Jupyter kernel name; `make setup` registers it inside .venv
+    cell_timeout_s: int = 3600  # papermill per-cell timeout; a stage's own default can be lower
+    render_html: bool = True  # render each executed notebook to HTML with nbconvert
+    exclude_input: bool = False  # reader edition: hide code cells in the HTML
+
+
+# Top-level keys of the two kinds of file. Stage blocks are validated by the stage's own model.
+PROFILE_KEYS = {"description", "experiments", "runner", "common"}
+EXPERIMENT_KEYS = {"description", "stages", "common"}
+
+
+def dump_yaml_path(path: Path) -> str:
+    try:
+        return str(path.relative_to(paths.ROOT))
+    except ValueError:
+        return str(path)
+
+
+@dataclass(frozen=True)
+class Source:
+    """One YAML file: its parsed mapping and the line of every key path, for error messages."""
+
+    path: Path
+    data: dict[str, Any]
+    lines: dict[tuple[str, ...], int]
+
+    def where(self, *keys: str) -> str:
+        line = self.lines.get(tuple(keys))
+        loc = dump_yaml_path(self.path)
+        return f"{loc}:{line}" if line else loc
+
+
+def _key_lines(node: yaml.Node, prefix: tuple[str, ...] = ()) -> dict[tuple[str, ...], int]:
+    # PyYAML's safe_load drops positions; the composed node tree keeps them (1-based lines here).
+    out: dict[tuple[str, ...], int] = {}
+    if isinstance(node, yaml.MappingNode):
+        for key_node, value_node in node.value:
+            key = (*prefix, str(key_node.value))
+            out[key] = key_node.start_mark.line + 1
+            out.update(_key_lines(value_node, key))
+    return out
+
+
+def read_yaml(path: Path) -> Source:
+    """Read one params file with ``yaml.safe_load``; a syntax error names the file and line."""
+    if not path.is_file():
+        raise ParamsError(f"{dump_yaml_path(path)}: no such params file")
+    text = path.read_text()
+    try:
+        data = yaml.safe_load(text)
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.YAMLError as exc:
+        raise ParamsError(f"{dump_yaml_path(path)}: not valid YAML: {exc}") from exc
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise ParamsError(f"{dump_yaml_path(path)}:1: expected a mapping of keys, got {type(data).__name__}")
+    return Source(path=path, data=data, lines=_key_lines(node) if node is not None else {})
+
+
+def _suggest(key: str, accepted: Iterable[str]) -> str:
+    close = difflib.get_close_matches(key, list(accepted), n=1)
+    return f" (did you mean '{close[0]}'?)" if close else ""
+
+
+def _check_keys(source: Source, block: Mapping[str, Any], accepted: set[str], *prefix: str) -> None:
+    for key in block:
+        if key not in accepted:
+            where = source.where(*prefix, key)
+            name = ".".join((*prefix, key))
+            raise ParamsError(
+                f"{where}: unknown key '{name}'{_suggest(key, accepted)}. Accepted keys: {', '.join(sorted(accepted))}"
+            )
+
+
+def profile_path(name: str, params_dir: Path | None = None) -> Path:
+    path = (params_dir or paths.PARAMS_DIR) / "profiles" / f"{name}.yaml"
+    if not path.is_file():
+        known = sorted(p.stem for p in path.parent.glob("*.yaml"))
+        raise ParamsError(f"profile '{name}': no file {dump_yaml_path(path)}{_suggest(name, known)}. "
+                          f"Known profiles: {', '.join(known) or '(none)'}")  # fmt: skip
+    return path
+
+
+def experiment_path(name: str, params_dir: Path | None = None) -> Path:
+    """Find ``params/experiments/**/<name>.yaml``; names are unique across subfolders."""
+    root = (params_dir or paths.PARAMS_DIR) / "experiments"
+    found = sorted(root.rglob(f"{name}.yaml")) if root.is_dir() else []
+    if not found:
+        known = sorted(p.stem for p in root.rglob("*.yaml")) if root.is_dir() else []
+        raise ParamsError(
+            f"experiment '{name}': no file params/experiments/**/{name}.yaml{_suggest(name, known)}. "
+            f"Known experiments: {', '.join(known) or '(none)'}"
+        )
+    if len(found) > 1:
+        raise ParamsError(f"experiment '{name}' is defined twice: {', '.join(map(dump_yaml_path, found))}")
+    return found[0]
+
+
+def parse_override(text: str) -> tuple[str, str, Any]:
+    """``stage.key=value`` (value parsed as YAML) -> (stage, key, value)."""
+    if "=" not in text or "." not in text.split("=", 1)[0]:
+        raise ParamsError(f"override '{text}': expected STAGE.KEY=VALUE, e.g. sample.temperature=0.7")
+    lhs, raw = text.split("=", 1)
+    block, key = lhs.split(".", 1)
+    try:
+        value = yaml.safe_load(raw)
+    except yaml.YAMLError as exc:
+        raise ParamsError(f"override '{text}': value is not valid YAML: {exc}") from exc
+    return block, key, value
+
+
+def validate_block(model: type[StageParams], values: Mapping[str, Any], origins: Mapping[str, str]) -> StageParams:
+    """Build ``model`` from merged ``values``; a type error names the file:line each bad key came from."""
+    try:
+        return model(**values)
+    except ValidationError as exc:
+        problems = []
+        for err in exc.errors():
+            key = str(err["loc"][0]) if err["loc"] else "?"
+            where = origins.get(key, "defaults")
+            got = values.get(key, "<missing>")
+            problems.append(f"{where}: key '{key}': {err['msg']} (got {got!r})")
+        raise ParamsError(f"invalid params for {model.__name__}:\n  " + "\n  ".join(problems)) from None
+
+
+def params_hash(obj: Any, length: int = 10) -> str:
+    """sha256 of the canonical JSON of ``obj``, cut to ``length`` hex digits."""
+    blob = json.dumps(obj, sort_keys=True, default=str, separators=(",", ":"))
+    return hashlib.sha256(blob.encode()).hexdigest()[:length]
+
+
+def from_namespace(model: type[StageParams], namespace: Mapping[str, Any]) -> StageParams:
+    """Build a stage's params model from a notebook's parameter variables (``globals()``)."""
+    return model(**{name: namespace[name] for name in model.model_fields if name in namespace})
+
+
+@dataclass
+class StageRequest:
+    """One stage of one experiment as the runner will run it: validated params and where they came from."""
+
+    experiment: str  # experiment name, or PANEL for stages that span all experiments
+    stage: str
+    params: StageParams
+    origins: dict[str, str] = field(default_factory=dict)
+
+
+PANEL = "_panel"
+
+
+@dataclass
+class Plan:
+    """Everything one ``ladder run`` will do: runner settings and the validated stage requests, in order."""
+
+    profile: str
+    experiments: list[str]
+    runner: RunnerParams
+    requests: list[StageRequest]
+    sources: dict[str, str]  # "profile" / experiment name -> params file
+
+
+def _layer(
+    merged: dict[str, Any], origins: dict[str, str], block: Mapping[str, Any], source: Source | str, *prefix: str
+) -> None:
+    for key, value in block.items():
+        merged[key] = value
+        origins[key] = source.where(*prefix, key) if isinstance(source, Source) else source
+
+
+def load_plan(
+    profile: str,
+    experiments: list[str] | None = None,
+    overrides: list[str] | None = None,
+    stages: Mapping[str, Any] | None = None,
+    params_dir: Path | None = None,
+) -> Plan:
+    """Read, merge and validate a profile, its experiments and overrides. Raises :class:`ParamsError`.
+
+    ``stages`` is the stage registry (default :data:`ladder.stages.STAGES`); tests pass their own.
+    """
+    if stages is None:
+        from ladder.stages import STAGES as stages
+    order = list(stages)
+    per_exp = [s for s in order if not stages[s].panel]
+    panel_names = [s for s in order if stages[s].panel]
+    models = {name: stage.model() for name, stage in stages.items()}
+    common_ok = set().union(*(m.model_fields for m in models.values()))
+
+    prof = read_yaml(profile_path(profile, params_dir))
+    _check_keys(prof, prof.data, PROFILE_KEYS | {"panel"} | set(order))
+    runner_block = prof.data.get("runner") or {}
+    parsed = [parse_override(o) for o in overrides or []]
+    for block, key, _ in parsed:
+        if block not in {"common", "runner", *order}:
+            raise ParamsError(f"override '{block}.{key}': unknown block '{block}'{_suggest(block, order)}. "
+                              f"Accepted: common, runner, {', '.join(order)}")  # fmt: skip
+    _check_keys(prof, runner_block, set(RunnerParams.model_fields), "runner")
+    runner_values = {**runner_block, **{k: v for b, k, v in parsed if b == "runner"}}
+    runner = validate_block(RunnerParams, runner_values, {k: prof.where("runner", k) for k in runner_block})
+
+    def check_common(source: Source, block: Mapping[str, Any]) -> None:
+        _check_keys(source, block, common_ok, "common")
+
+    check_common(prof, prof.data.get("common") or {})
+    for block, key, _ in parsed:
+        if block == "common" and key not in common_ok:
+            raise ParamsError(f"override 'common.{key}': no stage has a key '{key}'{_suggest(key, common_ok)}")
+        if block in models and key not in models[block].model_fields:
+            accepted = models[block].model_fields
+            raise ParamsError(f"override '{block}.{key}': unknown key{_suggest(key, accepted)}. "
+                              f"Accepted keys: {', '.join(sorted(accepted))}")  # fmt: skip
+    for name in order:
+        _check_keys(prof, prof.data.get(name) or {}, set(models[name].model_fields), name)
+
+    if experiments is None:
+        experiments = list(prof.data.get("experiments") or [])
+    panel_list = prof.data.get("panel") or []
+    for name in panel_list:
+        if name not in panel_names:
+            raise ParamsError(f"{prof.where('panel')}: '{name}' is not a panel stage. Panel stages: {', '.join(panel_names)}")
+
+    def merged_for(stage: str, exp: Source | None) -> StageRequest:
+        fields = models[stage].model_fields
+        values: dict[str, Any] = {}
+        origins: dict[str, str] = {}
+        layers: list[tuple[Mapping[str, Any], Source | str, tuple[str, ...]]] = [
+            ({k: v for k, v in (prof.data.get("common") or {}).items() if k in fields}, prof, ("common",)),
+            (prof.data.get(stage) or {}, prof, (stage,)),
+        ]
+        if exp is not None:
+            layers += [
+                ({k: v for k, v in (exp.data.get("common") or {}).items() if k in fields}, exp, ("common",)),
+                (exp.data.get(stage) or {}, exp, (stage,)),
+            ]
+        layers += [
+            ({k: v for b, k, v in parsed if b == "common" and k in fields}, "command line (--set common.*)", ()),
+            ({k: v for b, k, v in parsed if b == stage}, f"command line (--set {stage}.*)", ()),
+        ]
+        for block, source, prefix in layers:
+            _layer(values, origins, block, source, *prefix)
+        return StageRequest(
+            experiment=exp.path.stem if exp is not None else PANEL,
+            stage=stage,
+            params=validate_block(models[stage], values, origins),
+            origins=origins,
+        )
+
+    requests: list[StageRequest] = []
+    sources = {"profile": dump_yaml_path(prof.path)}
+    for name in experiments:
+        exp = read_yaml(experiment_path(name, params_dir))
+        sources[name] = dump_yaml_path(exp.path)
+        _check_keys(exp, exp.data, EXPERIMENT_KEYS | set(per_exp))
+        check_common(exp, exp.data.get("common") or {})
+        listed = exp.data.get("stages")
+        if not listed or not isinstance(listed, list):
+            raise ParamsError(f"{exp.where('stages')}: 'stages' must list this experiment's stages, e.g. [{', '.join(per_exp)}]")
+        for stage in listed:
+            if stage not in per_exp:
+                raise ParamsError(f"{exp.where('stages')}: unknown stage '{stage}'{_suggest(str(stage), per_exp)}. "
+                                  f"Per-experiment stages: {', '.join(per_exp)}")  # fmt: skip
+        for stage in per_exp:
+            if stage in exp.data and stage not in listed:
+                raise ParamsError(f"{exp.where(stage)}: block '{stage}' given but '{stage}' is not in 'stages'")
+            _check_keys(exp, exp.data.get(stage) or {}, set(models[stage].model_fields), stage)
+        for stage in sorted(listed, key=order.index):
+            requests.append(merged_for(stage, exp))
+    for stage in panel_names:
+        if stage in panel_list:
+            requests.append(merged_for(stage, None))
+    return Plan(profile=profile, experiments=list(experiments), runner=runner, requests=requests, sources=sources)

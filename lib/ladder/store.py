@@ -1,0 +1,201 @@
+"""Run store: one folder per (stage, hash), written atomically, with params, environment and status.
+
+Layout: ``runs/<profile>/<experiment>/<NN_stage>-<hash10>/`` (panel stages under ``_panel``). A stage
+runs in ``<name>.partial/`` and the folder is renamed to its final name only when the notebook
+finished, so a killed stage never leaves a folder that a later run trusts. Stages that can resume
+(sampling, training) keep their progress in the ``.partial`` folder, which a re-run reuses.
+
+The hash covers the stage params, the upstream hashes, the notebook source, the source of every
+``ladder`` module the notebook imports (transitively) and :data:`CACHE_VERSION`.
+"""
+
+from __future__ import annotations
+
+import ast
+import contextlib
+import fcntl
+import importlib.metadata
+import json
+import os
+import platform
+import shutil
+import subprocess
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from ladder import paths
+from ladder.params import params_hash
+
+CACHE_VERSION = 1  # bump by hand to invalidate every stored stage
+STATUS_FILE = "status.json"
+PARTIAL_SUFFIX = ".partial"
+# Packages whose versions go into env.json.
+TRACKED_PACKAGES = (
+    "ladder", "torch", "transformers", "trl", "accelerate", "datasets", "tokenizers", "vllm", "math-verify",
+    "papermill", "jupytext", "nbconvert", "pandas", "numpy", "scipy", "pydantic",
+)  # fmt: skip
+
+
+def write_json(path: Path, obj: Any) -> Path:
+    """Write JSON atomically: a temp file in the same folder, then rename."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(json.dumps(obj, indent=2, sort_keys=True, default=str) + "\n")
+    tmp.replace(path)
+    return path
+
+
+def read_json(path: Path) -> Any:
+    return json.loads(Path(path).read_text())
+
+
+def _imported_ladder_modules(source: str) -> set[str]:
+    names: set[str] = set()
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Import):
+            names.update(a.name for a in node.names if a.name.split(".")[0] == "ladder")
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            if node.module.split(".")[0] == "ladder":
+                names.add(node.module)
+                # `from ladder import grade` imports the submodule ladder.grade
+                names.update(f"{node.module}.{a.name}" for a in node.names)
+    return names
+
+
+def _module_file(name: str) -> Path | None:
+    rel = Path(*name.split(".")[1:])
+    for candidate in (paths.PACKAGE_DIR / rel.with_suffix(".py"), paths.PACKAGE_DIR / rel / "__init__.py"):
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def code_files(notebook_source: str) -> list[Path]:
+    """The ``ladder`` source files a notebook depends on: its imports, followed transitively.
+
+    Written by hand because modulefinder would walk all of torch; we only need ladder's own files.
+    Package ``__init__`` files on the way are included, and a package's submodules when it is imported whole.
+    """
+    seen: dict[Path, None] = {paths.PACKAGE_DIR / "__init__.py": None}
+    todo = sorted(_imported_ladder_modules(notebook_source))
+    while todo:
+        name = todo.pop()
+        parts = name.split(".")
+        for i in range(2, len(parts) + 1):  # parent packages run their __init__ first
+            file = _module_file(".".join(parts[:i]))
+            if file is None or file in seen:
+                continue
+            seen[file] = None
+            todo.extend(_imported_ladder_modules(file.read_text()))
+            if file.name == "__init__.py":
+                todo.extend(f"ladder.{'.'.join(p.relative_to(paths.PACKAGE_DIR).with_suffix('').parts)}"
+                            for p in file.parent.glob("*.py") if p.name != "__init__.py")  # fmt: skip
+    return sorted(seen)
+
+
+def code_hash(notebook_path: Path) -> str:
+    """Hash of a notebook's source and of every ladder module it depends on."""
+    source = Path(notebook_path).read_text()
+    parts = {"notebook": source}
+    for file in code_files(source):
+        parts[str(file.relative_to(paths.PACKAGE_DIR))] = file.read_text()
+    return params_hash(parts, length=16)
+
+
+def stage_hash(params: dict[str, Any], upstream_hashes: list[str], code: str) -> str:
+    return params_hash({"params": params, "upstream": sorted(upstream_hashes), "code": code, "cache": CACHE_VERSION})
+
+
+def git_sha() -> str:
+    try:
+        out = subprocess.run(
+            ["git", "-C", str(paths.ROOT), "rev-parse", "HEAD"], capture_output=True, text=True, timeout=10
+        )
+        sha = out.stdout.strip()
+        dirty = subprocess.run(
+            ["git", "-C", str(paths.ROOT), "status", "--porcelain", "--untracked-files=no"],
+            capture_output=True, text=True, timeout=10,
+        ).stdout.strip()  # fmt: skip
+        return f"{sha}{'-dirty' if dirty else ''}" if sha else "unknown"
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"
+
+
+def device_info() -> dict[str, Any]:
+    info: dict[str, Any] = {"cpu_count": os.cpu_count(), "machine": platform.machine()}
+    try:
+        import torch
+
+        info["cuda"] = torch.cuda.is_available()
+        if info["cuda"]:
+            info["gpus"] = [torch.cuda.get_device_name(i) for i in range(torch.cuda.device_count())]
+    except ImportError:
+        info["cuda"] = False
+    return info
+
+
+def env_info() -> dict[str, Any]:
+    """What produced an artifact: git sha, Python and package versions, device."""
+    versions = {}
+    for name in TRACKED_PACKAGES:
+        try:
+            versions[name] = importlib.metadata.version(name)
+        except importlib.metadata.PackageNotFoundError:
+            pass
+    return {
+        "git_sha": git_sha(),
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "packages": versions,
+        "device": device_info(),
+        "time": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+    }
+
+
+def stage_dir(profile: str, experiment: str, notebook: str, digest: str, runs_dir: Path | None = None) -> Path:
+    return (runs_dir or paths.RUNS_DIR) / profile / experiment / f"{notebook}-{digest}"
+
+
+def partial_dir(final: Path) -> Path:
+    return final.with_name(final.name + PARTIAL_SUFFIX)
+
+
+def is_complete(folder: Path) -> bool:
+    """A stage folder counts only if it has its final name and a status saying done."""
+    status = folder / STATUS_FILE
+    return folder.is_dir() and status.is_file() and read_json(status).get("status") == "done"
+
+
+def read_status(folder: Path) -> dict[str, Any]:
+    return read_json(folder / STATUS_FILE) if (folder / STATUS_FILE).is_file() else {}
+
+
+@contextlib.contextmanager
+def stage_lock(final: Path) -> Iterator[None]:
+    """Hold an exclusive lock for one stage folder, so two runs never write the same stage at once."""
+    final.parent.mkdir(parents=True, exist_ok=True)
+    lock_path = final.with_name(f".{final.name}.lock")
+    with open(lock_path, "w") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise RuntimeError(f"{final}: another run is writing this stage right now (lock {lock_path})") from None
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def publish(partial: Path, final: Path) -> Path:
+    """Atomically turn a finished ``.partial`` folder into the final one (replacing an older copy if forced)."""
+    if final.exists():
+        trash = final.with_name(f".{final.name}.old-{os.getpid()}")
+        final.rename(trash)
+        partial.rename(final)
+        shutil.rmtree(trash, ignore_errors=True)
+    else:
+        partial.rename(final)
+    return final

@@ -1,0 +1,150 @@
+"""The stage runner on a real three-stage fixture book: real jupytext, papermill, nbconvert, files on disk."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import pytest
+
+from ladder import paths, store
+from ladder.book import build_book
+from ladder.params import ParamsError, load_plan
+from ladder.run import execute_notebook, run_plan
+from tests.fixtures import stages as fx
+
+
+def run(runs_dir, experiments=None, overrides=None, targets=None, force=False):
+    plan = load_plan("fixture", experiments, overrides, stages=fx.STAGES, params_dir=fx.PARAMS)
+    results = run_plan(plan, targets=targets, force=force, stages=fx.STAGES, notebooks_dir=fx.NOTEBOOKS,
+                       runs_dir=runs_dir, echo=False)  # fmt: skip
+    return {f"{r.experiment}/{r.stage}": r for r in results}
+
+
+@pytest.fixture(scope="module")
+def first_run(tmp_path_factory):
+    runs_dir = tmp_path_factory.mktemp("runs")
+    return runs_dir, run(runs_dir)
+
+
+def test_first_run_executes_every_stage_in_order(first_run):
+    runs_dir, results = first_run
+    assert [r.status for r in results.values()] == ["done"] * 5
+    total = Path(results["_panel/total"].dir) / "total.json"
+    assert json.loads(total.read_text()) == 100 + 3 * 2 + 5 * 10
+    one = Path(results["one/double"].dir)
+    assert one.parent == runs_dir / "fixture" / "one" and one.name.startswith("20_double-")
+    for name in ("params.json", "env.json", "status.json", "notebook.ipynb", "notebook.html"):
+        assert (one / name).is_file(), name
+    recorded = store.read_json(one / "params.json")
+    assert recorded["params"] == {"factor": 2} and recorded["upstream"] == ["one/make"]
+    assert "packages" in store.read_json(one / "env.json")
+    assert "value.json" in (one / "notebook.html").read_text() or "Double" in (one / "notebook.html").read_text()
+
+
+def test_rerun_with_unchanged_inputs_skips_everything(first_run):
+    runs_dir, first = first_run
+    again = run(runs_dir)
+    assert {r.status for r in again.values()} == {"skipped"}
+    assert {k: r.dir for k, r in again.items()} == {k: r.dir for k, r in first.items()}
+
+
+def test_changing_one_value_reruns_that_stage_and_downstream_only(first_run):
+    runs_dir, first = first_run
+    changed = run(runs_dir, overrides=["double.factor=4"])
+    status = {k: r.status for k, r in changed.items()}
+    # command-line overrides win over the experiment, so both doubles change; makes stay
+    assert status == {"one/make": "skipped", "one/double": "done", "two/make": "skipped", "two/double": "done",
+                      "_panel/total": "done"}  # fmt: skip
+    assert changed["one/double"].dir != first["one/double"].dir
+    assert json.loads((Path(changed["_panel/total"].dir) / "total.json").read_text()) == 100 + 12 + 20
+
+
+def test_changing_an_upstream_stage_reruns_downstream(tmp_path):
+    run(tmp_path, experiments=["one"])
+    results = run(tmp_path, experiments=["one"], overrides=["make.value=8"])
+    assert {k: r.status for k, r in results.items()} == {"one/make": "done", "one/double": "done",
+                                                          "_panel/total": "done"}  # fmt: skip
+
+
+def test_target_stage_runs_only_its_upstream(tmp_path):
+    results = run(tmp_path, targets=["make"])
+    assert sorted(results) == ["one/make", "two/make"]
+    assert not (tmp_path / "fixture" / "_panel").exists()
+
+
+def test_force_reruns_named_stage(tmp_path):
+    run(tmp_path, experiments=["one"], targets=["make"])
+    results = run(tmp_path, experiments=["one"], targets=["make"], force=True)
+    assert results["one/make"].status == "done"
+
+
+def test_failed_stage_blocks_downstream_and_is_not_complete(tmp_path):
+    results = run(tmp_path, experiments=["one", "two"], overrides=["make.fail=true"])
+    assert results["one/make"].status == "failed" and "asked to fail" in results["one/make"].error
+    assert results["one/double"].status == "blocked" and results["_panel/total"].status == "blocked"
+    failed_dir = Path(results["one/make"].dir)
+    assert failed_dir.name.endswith(".partial") and (failed_dir / "notebook.html").is_file()
+    assert not store.is_complete(failed_dir.with_name(failed_dir.name.removesuffix(".partial")))
+    index = build_book("fixture", runs_dir=tmp_path, book_dir=tmp_path / "book")
+    assert "failed" in index.read_text() and "asked to fail" in index.read_text()
+
+
+def test_undeclared_parameter_is_refused_before_running(tmp_path):
+    with pytest.raises(ParamsError, match="parameter\\(s\\) nonsense not declared"):
+        execute_notebook(fx.NOTEBOOKS / "10_make.py", tmp_path, {"nonsense": 1})
+    assert not (tmp_path / "notebook.ipynb").exists()
+
+
+KILL_SCRIPT = textwrap.dedent("""
+    import sys
+    from pathlib import Path
+    from ladder.params import load_plan
+    from ladder.run import run_plan
+    from tests.fixtures import stages as fx
+    plan = load_plan("fixture", ["one"], sys.argv[2:], stages=fx.STAGES, params_dir=fx.PARAMS)
+    run_plan(plan, targets=["make"], stages=fx.STAGES, notebooks_dir=fx.NOTEBOOKS, runs_dir=Path(sys.argv[1]))
+""")
+
+
+def test_stage_killed_mid_run_leaves_nothing_trusted_and_reruns(tmp_path):
+    script = tmp_path / "kill.py"
+    script.write_text(KILL_SCRIPT)
+    env = {**os.environ, "PYTHONPATH": str(paths.ROOT)}
+    proc = subprocess.Popen([sys.executable, str(script), str(tmp_path / "runs"), "make.sleep_s=5"], env=env,
+                            cwd=paths.ROOT, start_new_session=True)  # fmt: skip
+    exp_dir = tmp_path / "runs" / "fixture" / "one"
+    deadline = time.time() + 120
+    while not list(exp_dir.glob("10_make-*.partial/started")):
+        assert time.time() < deadline and proc.poll() is None, "stage never started"
+        time.sleep(0.2)
+    os.killpg(proc.pid, signal.SIGKILL)  # the runner and its kernel, as a crash or `kill -9` would
+    proc.wait()
+    partial = next(exp_dir.glob("10_make-*.partial"))
+    assert not (partial / "value.json").exists()
+    final = partial.with_name(partial.name.removesuffix(".partial"))
+    assert not final.exists() and not store.is_complete(partial)
+    # the same params re-run into the same stage folder and finish it
+    rerun = subprocess.run([sys.executable, str(script), str(tmp_path / "runs"), "make.sleep_s=5"], env=env,
+                           cwd=paths.ROOT, capture_output=True, text=True, timeout=300)  # fmt: skip
+    assert rerun.returncode == 0, rerun.stderr
+    assert store.is_complete(final) and not partial.exists()
+    assert json.loads((final / "value.json").read_text()) == 3
+
+
+def test_code_hash_follows_ladder_imports(tmp_path):
+    files = store.code_files("from ladder.params import from_namespace\nimport ladder.book\n")
+    names = {f.name for f in files}
+    assert {"__init__.py", "params.py", "book.py", "paths.py", "store.py"} <= names
+    assert "run.py" not in names
+    nb = tmp_path / "nb.py"
+    nb.write_text("from ladder.params import from_namespace\n")
+    before = store.code_hash(nb)
+    nb.write_text("from ladder.params import from_namespace\nx = 1\n")
+    assert store.code_hash(nb) != before
