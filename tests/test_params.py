@@ -122,3 +122,14 @@ def test_params_are_frozen_and_hash_is_stable(params_dir):
         req.params.value = 3
     assert params_hash({"a": 1, "b": [1, 2]}) == params_hash({"b": [1, 2], "a": 1})
     assert params_hash({"a": 1}) != params_hash({"a": 2})
+
+
+def test_references_must_name_an_existing_stage(params_dir):
+    write(params_dir, "experiments/c.yaml", 'stages: [make, double]\ndouble:\n  add_from: "@b/double"\n')
+    with pytest.raises(ParamsError, match="'b' has no stage 'double'"):
+        plan(params_dir, ["c"])
+    write(params_dir, "experiments/c.yaml", 'stages: [make, double]\ndouble:\n  add_from: "@b"\n')
+    with pytest.raises(ParamsError, match="expected @EXPERIMENT/STAGE"):
+        plan(params_dir, ["c"])
+    write(params_dir, "experiments/c.yaml", 'stages: [make, double]\ndouble:\n  add_from: "@b/make"\n')
+    assert plan(params_dir, ["c"]).experiments == ["b", "c"]

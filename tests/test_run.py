@@ -73,6 +73,17 @@ def test_changing_an_upstream_stage_reruns_downstream(tmp_path):
                                                           "_panel/total": "done"}  # fmt: skip
 
 
+def test_reference_to_another_experiment_pulls_it_in_and_counts_in_the_hash(tmp_path):
+    results = run(tmp_path, experiments=["three"])
+    assert list(results) == ["one/make", "one/double", "three/make", "three/double", "_panel/total"]
+    assert json.loads((Path(results["three/double"].dir) / "value.json").read_text()) == 4 * 2 + 3
+    recorded = store.read_json(Path(results["three/double"].dir) / "params.json")
+    assert recorded["params"]["add_from"] == "@one/make" and "one/make" in recorded["upstream"]
+    again = run(tmp_path, experiments=["three"], overrides=["make.value=6"])  # one/make changes too
+    assert again["three/double"].status == "done"
+    assert json.loads((Path(again["three/double"].dir) / "value.json").read_text()) == 6 * 2 + 6
+
+
 def test_target_stage_runs_only_its_upstream(tmp_path):
     results = run(tmp_path, targets=["make"])
     assert sorted(results) == ["one/make", "two/make"]

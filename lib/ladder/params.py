@@ -195,6 +195,69 @@ class StageRequest:
 PANEL = "_panel"
 
 
+REFERENCE_PREFIX = "@"
+
+
+@dataclass(frozen=True)
+class StageReference:
+    """A param value ``@<experiment>/<stage>[/<path>]``: the output of another experiment's stage.
+
+    The laptop profile's SFT experiments start from ``@base/train/model``, the base model that the
+    ``base`` experiment trains. The runner replaces the reference by that folder and makes the
+    referenced stage an upstream of this one (so its hash counts).
+    """
+
+    experiment: str
+    stage: str
+    subpath: str = ""
+
+    @classmethod
+    def parse(cls, value: Any) -> StageReference | None:
+        if not isinstance(value, str) or not value.startswith(REFERENCE_PREFIX):
+            return None
+        parts = value[len(REFERENCE_PREFIX) :].split("/", 2)
+        if len(parts) < 2 or not all(parts[:2]):
+            raise ParamsError(f"reference '{value}': expected @EXPERIMENT/STAGE[/PATH], e.g. @base/train/model")
+        return cls(parts[0], parts[1], parts[2] if len(parts) > 2 else "")
+
+
+def stage_references(params: StageParams) -> dict[str, StageReference]:
+    """The params of a stage whose value refers to another experiment's stage output."""
+    out = {}
+    for key, value in params.model_dump().items():
+        ref = StageReference.parse(value)
+        if ref is not None:
+            out[key] = ref
+    return out
+
+
+def _dependency_order(experiments: list[str], by_experiment: Mapping[str, list[StageRequest]]) -> list[str]:
+    """Experiments in the order given, except that a referenced experiment comes before those referring to it."""
+    ordered: list[str] = []
+    visiting: set[str] = set()
+
+    def visit(name: str) -> None:
+        if name in ordered:
+            return
+        if name in visiting:
+            raise ParamsError(f"experiments refer to each other in a cycle through '{name}'")
+        visiting.add(name)
+        for req in by_experiment[name]:
+            for key, ref in stage_references(req.params).items():
+                stages_there = [r.stage for r in by_experiment.get(ref.experiment, [])]
+                if ref.stage not in stages_there:
+                    raise ParamsError(f"experiment '{name}', {req.stage}.{key}: '{ref.experiment}' has no stage "
+                                      f"'{ref.stage}' (its stages: {', '.join(stages_there) or 'none'})")  # fmt: skip
+                if ref.experiment != name:
+                    visit(ref.experiment)
+        visiting.discard(name)
+        ordered.append(name)
+
+    for name in experiments:
+        visit(name)
+    return ordered
+
+
 @dataclass
 class Plan:
     """Everything one ``ladder run`` will do: runner settings and the validated stage requests, in order."""
@@ -294,7 +357,13 @@ def load_plan(
 
     requests: list[StageRequest] = []
     sources = {"profile": dump_yaml_path(prof.path)}
-    for name in experiments:
+    experiments = list(experiments)
+    pending = list(experiments)
+    by_experiment: dict[str, list[StageRequest]] = {}
+    while pending:
+        name = pending.pop(0)
+        if name in by_experiment:
+            continue
         exp = read_yaml(experiment_path(name, params_dir))
         sources[name] = dump_yaml_path(exp.path)
         _check_keys(exp, exp.data, EXPERIMENT_KEYS | set(per_exp))
@@ -310,9 +379,16 @@ def load_plan(
             if stage in exp.data and stage not in listed:
                 raise ParamsError(f"{exp.where(stage)}: block '{stage}' given but '{stage}' is not in 'stages'")
             _check_keys(exp, exp.data.get(stage) or {}, set(models[stage].model_fields), stage)
-        for stage in sorted(listed, key=order.index):
-            requests.append(merged_for(stage, exp))
+        by_experiment[name] = [merged_for(stage, exp) for stage in sorted(listed, key=order.index)]
+        for req in by_experiment[name]:
+            for key, ref in stage_references(req.params).items():
+                if ref.experiment not in by_experiment and ref.experiment not in pending:
+                    experiments.insert(0, ref.experiment)  # a referenced experiment runs first, even if not asked for
+                    pending.append(ref.experiment)
+    for name in _dependency_order(experiments, by_experiment):
+        requests.extend(by_experiment[name])
     for stage in panel_names:
         if stage in panel_list:
             requests.append(merged_for(stage, None))
-    return Plan(profile=profile, experiments=list(experiments), runner=runner, requests=requests, sources=sources)
+    ordered = _dependency_order(experiments, by_experiment)
+    return Plan(profile=profile, experiments=ordered, runner=runner, requests=requests, sources=sources)

@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from ladder import paths, store
-from ladder.params import PANEL, ParamsError, Plan, StageRequest, load_plan
+from ladder.params import PANEL, ParamsError, Plan, StageRequest, load_plan, stage_references
 from ladder.stages import STAGES, Stage
 
 # Environment for executed notebooks: progress bars off (tables and plots, not streams).
@@ -252,11 +252,19 @@ def prepare(
                 raise ParamsError(f"stage '{stage.name}': notebook {notebook} not found")
             code_hashes[str(notebook)] = store.code_hash(notebook)
         values = req.params.model_dump(mode="json")
+        prev = None if stage.panel else last_in_experiment.get(req.experiment)
         if stage.panel:
             upstream = list(by_key.values())
         else:
-            prev = last_in_experiment.get(req.experiment)
             upstream = [prev] if prev else []
+        resolved: dict[str, str] = {}
+        for name, ref in stage_references(req.params).items():
+            target = by_key.get(f"{ref.experiment}/{ref.stage}")
+            if target is None:
+                raise ParamsError(f"{req.experiment}/{req.stage}: '{name}: {values[name]}' refers to a stage that is "
+                                  f"not part of this run")  # fmt: skip
+            upstream.append(target)
+            resolved[name] = str(target.final / ref.subpath) if ref.subpath else str(target.final)
         digest = store.stage_hash(values, [u.hash for u in upstream], code_hashes[str(notebook)])
         final = store.stage_dir(plan.profile, req.experiment, stage.notebook, digest, runs_dir)
         injected: dict[str, Any] = {"output_dir": str(store.partial_dir(final)), "profile": plan.profile}
@@ -266,12 +274,12 @@ def prepare(
                 inputs.setdefault(u.request.experiment, {})[u.request.stage] = str(u.final)
             injected["inputs"] = inputs
         else:
-            injected["input_dir"] = str(upstream[0].final) if upstream else ""
+            injected["input_dir"] = str(prev.final) if prev else ""
             injected["experiment"] = req.experiment
         clash = set(injected) & set(values)
         if clash:
             raise ParamsError(f"stage '{stage.name}': params model uses reserved name(s) {', '.join(sorted(clash))}")
-        parameters = {**values, **injected}
+        parameters = {**values, **resolved, **injected}
         check_parameters(notebook, parameters)
         prepared = _Prepared(
             request=req, stage=stage, notebook=notebook, hash=digest, final=final, parameters=parameters,
