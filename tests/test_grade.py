@@ -7,7 +7,6 @@ import signal
 
 import pandas as pd
 import pytest
-
 from ladder import cli, grade, schema
 from ladder.grade import GradeParams, extract_answer, grade_frame, grade_sample, normalize_answer
 
@@ -64,7 +63,16 @@ CASES = [
     ("answer_phrase", "Therefore, the answer is 55.", "55", "stop", "55", True, "ok", "aime_int"),
     ("final_answer_phrase", "So the final answer is 699", "699", "stop", "699", True, "ok", "aime_int"),
     ("answer_phrase_bold", "The answer is **73**.", "73", "stop", "73", True, "ok", "aime_int"),
-    ("answer_phrase_midtext", "the answer is 45. Let me double check: yes.", "45", "stop", "45", True, "ok", "aime_int"),
+    (
+        "answer_phrase_midtext",
+        "the answer is 45. Let me double check: yes.",
+        "45",
+        "stop",
+        "45",
+        True,
+        "ok",
+        "aime_int",
+    ),
     ("boxed_beats_answer_line", "Answer: 12\n\\boxed{13}", "13", "stop", "13", True, "ok", "aime_int"),
     # --- bold (PEERS 4.2: **73**) -------------------------------------------------------------------------
     ("bold_only", "After all that we get **73**", "73", "stop", "73", True, "ok", "aime_int"),
@@ -78,12 +86,48 @@ CASES = [
     ("whitespace", "   \n ", "73", "stop", None, False, "no_answer", "none"),
     ("empty_box", r"\boxed{}", "73", "stop", None, False, "no_answer", "none"),
     # --- think blocks (PEERS 4.2: boxed inside unfinished thinking) ---------------------------------------
-    ("after_think", r"<think>maybe \boxed{1}</think> The answer is \boxed{2}", "2", "stop", "2", True, "ok", "aime_int"),
+    (
+        "after_think",
+        r"<think>maybe \boxed{1}</think> The answer is \boxed{2}",
+        "2",
+        "stop",
+        "2",
+        True,
+        "ok",
+        "aime_int",
+    ),
     ("think_closed_answer_after_wins", "<think>Answer: 5</think>\n**6**", "6", "stop", "6", True, "ok", "aime_int"),
     ("think_closed_nothing_after", r"<think>so \boxed{77}</think>", "77", "stop", "77", True, "ok", "aime_int"),
-    ("think_unclosed_boxed", r"<think>long reasoning... \boxed{315} wait, let me", "315", "stop", "315", True, "ok", "aime_int"),
-    ("think_unclosed_truncated", r"<think>long reasoning \boxed{315} and then", "315", "length", "315", False, "truncated", "aime_int"),
-    ("think_unclosed_nothing", "<think>long reasoning with no answer", "315", "length", None, False, "truncated", "none"),
+    (
+        "think_unclosed_boxed",
+        r"<think>long reasoning... \boxed{315} wait, let me",
+        "315",
+        "stop",
+        "315",
+        True,
+        "ok",
+        "aime_int",
+    ),
+    (
+        "think_unclosed_truncated",
+        r"<think>long reasoning \boxed{315} and then",
+        "315",
+        "length",
+        "315",
+        False,
+        "truncated",
+        "aime_int",
+    ),
+    (
+        "think_unclosed_nothing",
+        "<think>long reasoning with no answer",
+        "315",
+        "length",
+        None,
+        False,
+        "truncated",
+        "none",
+    ),
     ("think_only_close_tag", r"reasoning</think>\n\boxed{23}", "23", "stop", "23", True, "ok", "aime_int"),
     # --- truncation (PEERS 4.3) -------------------------------------------------------------------------
     ("truncated_correct_box", r"\boxed{204}", "204", "length", "204", False, "truncated", "aime_int"),
@@ -97,18 +141,52 @@ CASES = [
     ("frac_wrong", r"\boxed{\frac{1}{3}}", r"\frac{1}{2}", "stop", r"\frac{1}{3}", False, "wrong", "math_verify"),
     ("sqrt_equal", r"\boxed{2\sqrt{2}}", r"\sqrt{8}", "stop", r"2\sqrt{2}", True, "ok", "math_verify"),
     ("pi_expr", r"\boxed{\frac{\pi}{2}}", r"\frac{\pi}{2}", "stop", r"\frac{\pi}{2}", True, "ok", "math_verify"),
-    ("tuple_equal", r"\boxed{\left( 3, \frac{\pi}{2} \right)}", r"\left( 3, \frac{\pi}{2} \right)", "stop",
-     r"( 3, \frac{\pi}{2} )", True, "ok", "math_verify"),
-    ("integer_gold_fraction_answer", r"\boxed{\frac{408}{2}}", "204", "stop", r"\frac{408}{2}", True, "ok", "math_verify"),
+    (
+        "tuple_equal",
+        r"\boxed{\left( 3, \frac{\pi}{2} \right)}",
+        r"\left( 3, \frac{\pi}{2} \right)",
+        "stop",
+        r"( 3, \frac{\pi}{2} )",
+        True,
+        "ok",
+        "math_verify",
+    ),
+    (
+        "integer_gold_fraction_answer",
+        r"\boxed{\frac{408}{2}}",
+        "204",
+        "stop",
+        r"\frac{408}{2}",
+        True,
+        "ok",
+        "math_verify",
+    ),
     ("integer_gold_power", r"\boxed{2^{10}}", "1024", "stop", "2^{10}", True, "ok", "math_verify"),
     ("integer_gold_wrong_expr", r"\boxed{2^{9}}", "1024", "stop", "2^{9}", False, "wrong", "math_verify"),
     # Math-Verify #47: a list of candidates must not pass for one of them
     ("multi_answer_not_lenient", r"\boxed{2, 3}", "2", "stop", "2, 3", False, "wrong", "math_verify"),
     ("interval", r"\boxed{(1, 2]}", r"(1, 2]", "stop", "(1, 2]", True, "ok", "math_verify"),
     ("text_answer_equal", r"\boxed{\text{(C)}}", r"\text{(C)}", "stop", "(C)", True, "ok", "math_verify"),
-    ("words_vs_number", r"\boxed{\text{no such number}}", "5", "stop", "no such number", False, "wrong", "math_verify"),
-    ("unparsable_latex", r"\boxed{\frac{1}{}}", r"\frac{1}{2}", "stop", r"\frac{1}{}", False, "unparsable",
-     "math_verify"),
+    (
+        "words_vs_number",
+        r"\boxed{\text{no such number}}",
+        "5",
+        "stop",
+        "no such number",
+        False,
+        "wrong",
+        "math_verify",
+    ),
+    (
+        "unparsable_latex",
+        r"\boxed{\frac{1}{}}",
+        r"\frac{1}{2}",
+        "stop",
+        r"\frac{1}{}",
+        False,
+        "unparsable",
+        "math_verify",
+    ),
     ("gold_missing", r"\boxed{5}", "", "stop", "5", False, "no_gold", "none"),
 ]
 
@@ -197,7 +275,13 @@ def test_grade_frame_conforms_and_cross_checks():
     samples = _samples(
         [
             {"question_id": "60", "sample_idx": 0, "response": r"\boxed{204}", "gold": "204"},
-            {"question_id": "60", "sample_idx": 1, "response": r"\boxed{204}", "gold": "204", "finish_reason": "length"},
+            {
+                "question_id": "60",
+                "sample_idx": 1,
+                "response": r"\boxed{204}",
+                "gold": "204",
+                "finish_reason": "length",
+            },
             {"question_id": "61", "sample_idx": 0, "response": "no idea", "gold": "113"},
             {"question_id": "61", "sample_idx": 1, "response": r"\boxed{\frac{226}{2}}", "gold": "113"},
         ]
@@ -234,14 +318,25 @@ def test_summaries():
     samples = _samples(
         [
             {"question_id": "60", "sample_idx": 0, "response": r"\boxed{204}", "gold": "204"},
-            {"question_id": "60", "sample_idx": 1, "response": r"<think>\boxed{204}", "gold": "204", "finish_reason": "length"},
+            {
+                "question_id": "60",
+                "sample_idx": 1,
+                "response": r"<think>\boxed{204}",
+                "gold": "204",
+                "finish_reason": "length",
+            },
             {"question_id": "61", "sample_idx": 0, "response": "none", "gold": "113"},
             {"question_id": "61", "sample_idx": 1, "response": r"\boxed{1}", "gold": "113"},
         ]
     )
     graded = grade_frame(samples)
     counts = grade.reason_counts(graded)
-    assert dict(zip(counts["reason"], counts["n"], strict=True)) == {"ok": 1, "truncated": 1, "no_answer": 1, "wrong": 1}
+    assert dict(zip(counts["reason"], counts["n"], strict=True)) == {
+        "ok": 1,
+        "truncated": 1,
+        "no_answer": 1,
+        "wrong": 1,
+    }
     assert counts["share"].sum() == pytest.approx(1.0)
     summary = grade.truncation_summary(graded).iloc[0]
     assert (summary["samples"], summary["accuracy"], summary["truncated"]) == (4, 0.25, 0.25)
@@ -265,3 +360,55 @@ def test_cli_grade_round_trip(tmp_path):
     assert args.func(args) == 0
     graded = schema.read_table(tmp_path / "graded.parquet", graded=True)
     assert graded["correct"].tolist() == [True]
+
+
+def test_stage_reads_input_dir_or_ingests_inputs(tmp_path):
+    samples = _samples([{"question_id": "60", "sample_idx": 0, "response": r"\boxed{204}", "gold": "204"}])
+    schema.write_table(samples, tmp_path / "sample" / "samples.parquet")
+    graded = grade.grade_stage(GradeParams(cross_check_samples=0), tmp_path / "sample", tmp_path / "grade", "exp")
+    assert graded["correct"].tolist() == [True]
+    assert schema.read_table(tmp_path / "grade" / "graded.parquet", graded=True)["reason"].tolist() == ["ok"]
+    with pytest.raises(ValueError, match="params 'inputs' is empty"):
+        grade.grade_stage(GradeParams(), "", tmp_path / "grade2", "exp")
+    with pytest.raises(ValueError, match="openai:MODEL"):
+        grade.grade_stage(GradeParams(judge="gpt-4o-mini"), tmp_path / "sample", tmp_path / "grade3", "exp")
+
+
+def _lm_eval_file(folder):
+    """A small lm-eval samples log (repeats: 3) for two AIME24 questions, identified by their AoPS urls."""
+    import json
+
+    lines = []
+    for doc_id, (number, answer) in enumerate([(1, "204"), (2, "025")]):
+        url = f"https://artofproblemsolving.com/wiki/index.php/2024_AIME_I_Problems/Problem_{number}"
+        doc = {"id": 60 + doc_id, "problem": "p", "answer": answer, "url": url}
+        responses = [rf"\boxed{{{int(answer)}}}", "<think>no end", "**7**"]
+        lines.append(json.dumps({
+            "doc_id": doc_id, "doc": doc, "target": answer, "resps": [responses], "filtered_resps": [responses[0]],
+            "arguments": {"gen_args_0": {"arg_0": "prompt", "arg_1": {"temperature": 1.0, "max_gen_toks": 64}}},
+            "filter": "none", "metrics": ["exact_match"], "exact_match": 1,
+        }))  # fmt: skip
+    folder.mkdir(parents=True)
+    path = folder / "samples_aime24_2025-01-01T00-00-00.jsonl"
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+@pytest.mark.slow
+def test_notebook_40_grade_executes_through_the_runner(tmp_path):
+    from ladder import paths
+    from ladder.run import execute_notebook
+
+    source = _lm_eval_file(tmp_path / "org__model")
+    out = tmp_path / "40_grade"
+    parameters = {
+        "output_dir": str(out), "input_dir": "", "experiment": "exp", "profile": "test",
+        "inputs": [str(source)], "input_format": "lm-eval", "cross_check_samples": 10,
+    }  # fmt: skip
+    execute_notebook(paths.NOTEBOOKS_DIR / "40_grade.py", out, parameters, cell_timeout_s=300)
+    graded = schema.read_table(out / "graded.parquet", graded=True)
+    assert graded["model"].unique().tolist() == ["org/model"]
+    assert graded["question_id"].tolist() == ["60"] * 3 + ["67"] * 3
+    assert graded["reason"].tolist() == ["ok", "no_answer", "wrong"] * 2
+    html = (out / "notebook.html").read_text()
+    assert "Where graders disagree" in html and "no_answer" in html

@@ -43,7 +43,7 @@ def test_first_run_executes_every_stage_in_order(first_run):
     for name in ("params.json", "env.json", "status.json", "notebook.ipynb", "notebook.html"):
         assert (one / name).is_file(), name
     recorded = store.read_json(one / "params.json")
-    assert recorded["params"] == {"factor": 2} and recorded["upstream"] == ["one/make"]
+    assert recorded["params"] == {"factor": 2, "add_from": ""} and recorded["upstream"] == ["one/make"]
     assert "packages" in store.read_json(one / "env.json")
     assert "value.json" in (one / "notebook.html").read_text() or "Double" in (one / "notebook.html").read_text()
 
@@ -51,7 +51,7 @@ def test_first_run_executes_every_stage_in_order(first_run):
 def test_rerun_with_unchanged_inputs_skips_everything(first_run):
     runs_dir, first = first_run
     again = run(runs_dir)
-    assert {r.status for r in again.values()} == {"skipped"}
+    assert {r.status for r in again.values()} == {"cached"}
     assert {k: r.dir for k, r in again.items()} == {k: r.dir for k, r in first.items()}
 
 
@@ -60,7 +60,7 @@ def test_changing_one_value_reruns_that_stage_and_downstream_only(first_run):
     changed = run(runs_dir, overrides=["double.factor=4"])
     status = {k: r.status for k, r in changed.items()}
     # command-line overrides win over the experiment, so both doubles change; makes stay
-    assert status == {"one/make": "skipped", "one/double": "done", "two/make": "skipped", "two/double": "done",
+    assert status == {"one/make": "cached", "one/double": "done", "two/make": "cached", "two/double": "done",
                       "_panel/total": "done"}  # fmt: skip
     assert changed["one/double"].dir != first["one/double"].dir
     assert json.loads((Path(changed["_panel/total"].dir) / "total.json").read_text()) == 100 + 12 + 20

@@ -18,7 +18,7 @@ from pathlib import Path
 from ladder import paths, store
 from ladder.params import PANEL
 
-STATUS_COLOURS = {"done": "#1a7f37", "skipped": "#57606a", "failed": "#cf222e", "blocked": "#9a6700"}
+STATUS_COLOURS = {"done": "#1a7f37", "cached": "#57606a", "failed": "#cf222e", "blocked": "#9a6700"}
 
 PAGE = """<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>ladder book: {profile}</title>
@@ -30,6 +30,7 @@ td.params {{ font-family: ui-monospace, monospace; font-size: .8rem; white-space
 .status {{ font-weight: 600; }}
 </style></head><body>
 <h1>ladder book: profile <code>{profile}</code></h1>
+<p>{description}</p>
 <p>Last run {time}. Stages: {summary}. Params files: {sources}.</p>
 {sections}
 </body></html>
@@ -54,6 +55,7 @@ def build_book(profile: str, runs_dir: Path | None = None, book_dir: Path | None
     sections = []
     for experiment, results in groups.items():
         title = "Across experiments (panel)" if experiment == PANEL else f"Experiment <code>{html.escape(experiment)}</code>"
+        about = run.get("descriptions", {}).get(experiment, "")
         rows = []
         for r in results:
             page = Path(r["dir"]) / "notebook.html"
@@ -72,7 +74,7 @@ def build_book(profile: str, runs_dir: Path | None = None, book_dir: Path | None
                 f"<td class='params'>{html.escape(_params_text(r['params']))}</td></tr>"
             )
         sections.append(
-            f"<h2>{title}</h2><table><tr><th>stage</th><th>status</th><th>wall time</th><th>hash</th>"
+            f"<h2>{title}</h2><p>{html.escape(about)}</p><table><tr><th>stage</th><th>status</th><th>wall time</th><th>hash</th>"
             f"<th>params</th></tr>{''.join(rows)}</table>"
         )
     counts: dict[str, int] = {}
@@ -82,6 +84,7 @@ def build_book(profile: str, runs_dir: Path | None = None, book_dir: Path | None
     tmp = index.with_name(".index.html.tmp")
     tmp.write_text(PAGE.format(
         profile=html.escape(profile), time=html.escape(run["time"]),
+        description=html.escape(run.get("descriptions", {}).get("profile", "")),
         summary=", ".join(f"{n} {s}" for s, n in sorted(counts.items())) or "none",
         sources=", ".join(f"<code>{html.escape(v)}</code>" for v in run.get("sources", {}).values()),
         sections="\n".join(sections),

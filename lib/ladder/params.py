@@ -267,6 +267,7 @@ class Plan:
     runner: RunnerParams
     requests: list[StageRequest]
     sources: dict[str, str]  # "profile" / experiment name -> params file
+    descriptions: dict[str, str] = field(default_factory=dict)  # "profile" / experiment name -> description
 
 
 def _layer(
@@ -357,6 +358,7 @@ def load_plan(
 
     requests: list[StageRequest] = []
     sources = {"profile": dump_yaml_path(prof.path)}
+    descriptions = {"profile": str(prof.data.get("description", ""))}
     experiments = list(experiments)
     pending = list(experiments)
     by_experiment: dict[str, list[StageRequest]] = {}
@@ -366,6 +368,7 @@ def load_plan(
             continue
         exp = read_yaml(experiment_path(name, params_dir))
         sources[name] = dump_yaml_path(exp.path)
+        descriptions[name] = str(exp.data.get("description", ""))
         _check_keys(exp, exp.data, EXPERIMENT_KEYS | set(per_exp))
         check_common(exp, exp.data.get("common") or {})
         listed = exp.data.get("stages")
@@ -391,4 +394,5 @@ def load_plan(
         if stage in panel_list:
             requests.append(merged_for(stage, None))
     ordered = _dependency_order(experiments, by_experiment)
-    return Plan(profile=profile, experiments=ordered, runner=runner, requests=requests, sources=sources)
+    return Plan(profile=profile, experiments=ordered, runner=runner, requests=requests, sources=sources,
+                descriptions=descriptions)

@@ -10,7 +10,7 @@ For each stage: params are merged and validated (``ladder.params``), the noteboo
 jupytext, its ``parameters`` cell is checked against what will be injected, papermill executes it
 (explicit kernel, per-cell timeout, cwd = repo root) into ``<stage>.partial/``, nbconvert renders
 HTML, and the folder is renamed to its final name (``ladder.store``). A complete folder with the same
-hash is skipped.
+hash is not run again (status "cached").
 """
 
 from __future__ import annotations
@@ -54,7 +54,7 @@ class StageResult:
     notebook: str
     hash: str
     dir: str
-    status: str  # done | skipped | failed | blocked
+    status: str  # done | cached | failed | blocked
     wall_s: float | None
     params: dict[str, Any]
     error: str = ""
@@ -301,7 +301,7 @@ def run_stage(item: _Prepared, plan: Plan, force: bool = False) -> StageResult:
                 hash=item.hash, dir=str(item.final), params=values)  # fmt: skip
     with store.stage_lock(item.final):
         if store.is_complete(item.final) and not force:
-            return StageResult(**base, status="skipped", wall_s=store.read_status(item.final).get("wall_s"))
+            return StageResult(**base, status="cached", wall_s=store.read_status(item.final).get("wall_s"))
         partial = store.partial_dir(item.final)
         partial.mkdir(parents=True, exist_ok=True)  # an existing .partial is kept: resumable stages continue there
         store.write_json(partial / "params.json", {
@@ -370,6 +370,7 @@ def record_run(plan: Plan, results: list[StageResult], runs_dir: Path | None = N
     root = (runs_dir or paths.RUNS_DIR) / plan.profile
     return store.write_json(root / "latest.json", {
         "profile": plan.profile, "experiments": plan.experiments, "sources": plan.sources,
+        "descriptions": plan.descriptions,
         "time": time.strftime("%Y-%m-%d %H:%M:%S"), "results": [asdict(r) for r in results],
     })  # fmt: skip
 
