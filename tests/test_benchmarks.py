@@ -157,3 +157,12 @@ def test_register_a_benchmark_and_unknown_names():
         benchmarks._REGISTRY.pop("toy_test", None)
     with pytest.raises(BenchmarkError, match=r"unknown benchmark 'aime2024'.*Known benchmarks: aime24, aime25"):
         benchmarks.load_benchmark("aime2024")
+
+
+def test_the_synthetic_ladder_is_registered_on_first_use():
+    assert "synthetic" in benchmarks.known_benchmarks()
+    frame = benchmarks.load_benchmark("synthetic")
+    assert frame["question_id"].is_unique and frame["answer"].str.fullmatch(r"\d+").all()
+    qid = frame["question_id"].iloc[0]
+    assert benchmarks.benchmark_answers("synthetic")[qid] == frame["answer"].iloc[0]
+    assert canonical_question_id("synthetic", "doc", {"question_id": qid, "problem": "x"}) == qid

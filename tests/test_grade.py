@@ -85,6 +85,7 @@ CASES = [
     ("empty", "", "73", "stop", None, False, "no_answer", "none"),
     ("whitespace", "   \n ", "73", "stop", None, False, "no_answer", "none"),
     ("empty_box", r"\boxed{}", "73", "stop", None, False, "no_answer", "none"),
+    ("empty_box_after_real_one", r"\boxed{73} and the template \boxed{}", "73", "stop", "73", True, "ok", "aime_int"),
     # --- think blocks (PEERS 4.2: boxed inside unfinished thinking) ---------------------------------------
     (
         "after_think",
@@ -235,7 +236,7 @@ def test_math_verify_timeout_is_recorded_not_raised():
 
 def test_pathological_latex_gives_a_reason_not_a_crash():
     nasty = r"\boxed{" + r"\frac{1}{" * 40 + "2" + "}" * 40 + "}"
-    result = grade_sample(nasty, r"\frac{1}{2}", "stop", math_verify_timeout_s=2)
+    result = grade_sample(nasty, r"\frac{1}{2}", "stop", math_verify_timeout_s=1)
     assert result.reason in {"wrong", "unparsable", "timeout", "error"}
     assert result.correct is False
 
@@ -295,6 +296,8 @@ def test_grade_frame_conforms_and_cross_checks():
     assert graded["truncated"].tolist() == [False, True, False, False]
     assert graded["answer_matches"].tolist() == [True, True, False, True]
     assert graded["extracted_answer"].isna().tolist() == [False, False, True, False]
+    missing_gold = grade_frame(samples.assign(gold=pd.array([None] * 4, dtype="string")))
+    assert set(missing_gold["reason"]) == {"no_gold"} and not missing_gold["correct"].any()
     # both integer-rule rows were cross-checked by Math-Verify and agree
     assert graded["math_verify_correct"].tolist()[:2] == [True, True]
     assert grade.grader_disagreements(graded).empty
@@ -349,6 +352,10 @@ def test_grade_params_reject_unknown_keys():
     assert GradeParams().judge == ""
     with pytest.raises(Exception, match="extra"):
         GradeParams(timeout=3)
+    with pytest.raises(Exception, match="input_format"):
+        GradeParams(input_format="lm_eval")
+    with pytest.raises(Exception, match="math_verify_timeout_s"):
+        GradeParams(math_verify_timeout_s=0)
 
 
 def test_cli_grade_round_trip(tmp_path):
@@ -412,3 +419,24 @@ def test_notebook_40_grade_executes_through_the_runner(tmp_path):
     assert graded["reason"].tolist() == ["ok", "no_answer", "wrong"] * 2
     html = (out / "notebook.html").read_text()
     assert "Where graders disagree" in html and "no_answer" in html
+
+
+def test_runaway_output_full_of_unclosed_boxes_is_read_in_one_pass():
+    runaway = r"\boxed{12} " + r"so \boxed{1 + " * 5000
+    result = grade_sample(runaway, "12", "length")
+    assert (result.extracted.normalized, result.answer_matches, result.reason) == ("12", True, "truncated")
+    assert grade_sample(r"\boxed{" * 20000, "12", "length").reason == "truncated"
+
+
+def test_grade_frame_hands_the_judge_the_problem_text():
+    seen = {}
+
+    def judge(problem, gold, response, extracted):
+        seen[problem] = (gold, response)
+        return False
+
+    samples = _samples([{"question_id": "60", "sample_idx": 0, "response": "I give up", "gold": "204"}])
+    problems = pd.DataFrame({"question_id": ["60"], "problem": ["Aya walks 9 km."]})
+    graded = grade_frame(samples, judge=judge, problems=problems)
+    assert seen == {"Aya walks 9 km.": ("204", "I give up")}
+    assert (graded["grader"].item(), graded["reason"].item(), graded["correct"].item()) == ("judge", "wrong", False)

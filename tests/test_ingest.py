@@ -134,7 +134,9 @@ def test_duplicates_unknown_questions_and_formats(tmp_path):
         read_results([conflicting], "lm-eval", model="m")
     url_2023 = {"problem": "p", "url": "https://artofproblemsolving.com/wiki/index.php/2023_AIME_I_Problems/Problem_1"}
     unknown = write_lm_eval(tmp_path / "d", "aime24", [lm_eval_line(0, url_2023, ["1"])])
-    with pytest.raises(IngestError, match=r"unknown question\(s\) for benchmark 'aime24':\n  .*samples_aime24.*:1: "):
+    with pytest.raises(
+        IngestError, match=r"unknown question\(s\) for benchmark 'aime24'.*:\n  .*samples_aime24.*:1: "
+    ):
         read_results([unknown], "lm-eval", model="m")
     with pytest.raises(
         IngestError, match="unknown format 'lm_eval'. Known formats: lm-eval, lighteval, skythought, ladder"
@@ -160,7 +162,8 @@ def test_lighteval_new_layout(tmp_path, aime_rows):
                 "doc": {"query": TEMPLATE.format(r["problem"]), "choices": [r["answer"]], "gold_index": 0,
                         "task_name": "lighteval|aime24|0", "id": "0"},
                 "model_response": {"input": TEMPLATE.format(r["problem"]),
-                                   "text": [rf"\boxed{{{r['answer']}}}", "<think>unfinished"],
+                                   "text": [rf"\boxed{{{r['answer']}}}", ""],
+                                   "reasonings": ["so it is 5", "unfinished, maybe \\boxed{1}"],
                                    "output_tokens": [[1, 2, 3], [4, 5, 6, 7]]},
                 "metric": {"pass@k:k=1&n=2": 0.5},
             }
@@ -174,8 +177,10 @@ def test_lighteval_new_layout(tmp_path, aime_rows):
     assert frame["question_id"].tolist() == ["60", "60", "61", "61", "62", "62"]  # matched through the query text
     assert frame["n_tokens"].tolist() == [3, 4] * 3
     assert frame["source_gold"].tolist()[:2] == ["204", "204"]
+    assert frame["response"].iloc[1] == "<think>unfinished, maybe \\boxed{1}</think>\n\n"
     graded = grade.grade_frame(frame)
-    assert graded["reason"].tolist() == ["ok", "no_answer"] * 3
+    assert graded["reason"].tolist() == ["ok", "wrong"] * 3
+    assert graded["answer_in_think"].tolist() == [False, True] * 3
 
 
 def test_lighteval_old_layout(tmp_path, aime_rows):
@@ -259,3 +264,40 @@ def test_ladder_format_and_cli_round_trip(tmp_path):
     assert args.func(args) == 0
     graded = schema.read_table(tmp_path / "graded.parquet", graded=True)
     assert graded["correct"].tolist() == [True, False]
+
+
+def test_answers_that_contradict_the_registry_reveal_a_wrong_mapping(tmp_path):
+    # an `aime_2024` log read as if it were the old `aime` task: doc 5 would be AI-MO id 5, not AIME24
+    line = lm_eval_line(5, {"problem": "p"}, [r"\boxed{104}"], target="104")
+    path = write_lm_eval(tmp_path / "m", "aime_2024", [line])
+    assert read_results([path], "lm-eval", model="m")["question_id"].tolist() == ["65"]
+    wrong_target = write_lm_eval(tmp_path / "w", "aime_2024", [lm_eval_line(5, {"problem": "p"}, ["1"], target="721")])
+    with pytest.raises(
+        IngestError, match=r":1: the file's answer '721' differs from aime24 question 65's answer '104'"
+    ):
+        read_results([wrong_target], "lm-eval", model="m")
+
+
+def test_benchmark_without_registry_checks_ids_against_its_problems(tmp_path, shared_data):
+    doc = {"problem": "Convert the point", "answer": "x", "unique_id": "test/precalculus/807.json"}
+    path = write_lm_eval(
+        tmp_path / "m", "math500", [lm_eval_line(0, doc, [r"\boxed{\left( 3, \frac{\pi}{2} \right)}"])]
+    )
+    frame = read_results(
+        [path], "lm-eval", model="m", benchmark="math500", benchmark_path=shared_data / "math500.jsonl"
+    )
+    assert frame["question_id"].tolist() == ["test/precalculus/807.json"]
+    assert grade.grade_frame(frame)["correct"].tolist() == [True]
+    bad = write_lm_eval(tmp_path / "b", "math500", [lm_eval_line(0, {**doc, "unique_id": "test/x/1.json"}, ["1"])])
+    with pytest.raises(IngestError, match=r":1: question id 'test/x/1.json' is not a question of benchmark 'math500'"):
+        read_results([bad], "lm-eval", model="m", benchmark="math500", benchmark_path=shared_data / "math500.jsonl")
+
+
+def test_other_years_of_the_aime_task_are_an_error_or_dropped_with_a_warning(tmp_path):
+    lines = [lm_eval_line(doc_id, {"problem": "x"}, ["1"]) for doc_id in (12, 59, 60, 89)]
+    path = write_lm_eval(tmp_path / "m", "aime", lines)
+    with pytest.raises(IngestError, match=r"unknown question\(s\).*--drop-unknown.*\n  .*:1: .*\n  .*:2: "):
+        read_results([path], "lm-eval", model="m")
+    with pytest.warns(UserWarning, match=r"left out 2 question\(s\)"):
+        frame = read_results([path], "lm-eval", model="m", drop_unknown=True)
+    assert frame["question_id"].tolist() == ["60", "89"]

@@ -9,10 +9,9 @@ from collections import Counter
 import numpy as np
 import pandas as pd
 import pytest
-from scipy import stats
-
 from ladder import metrics
 from ladder.metrics import MetricsError
+from scipy import stats
 
 
 def brute_force_pass_at_k(sample: list[bool], k: int) -> float:
@@ -153,14 +152,25 @@ def test_no_bootstrap_gives_nan_cis_and_k_above_n_is_an_error():
     assert math.isnan(res.ci_low) and math.isnan(res.ci_high)
     with pytest.raises(MetricsError, match="k=5 but only n=3"):
         metrics.pass_at_k(np.ones((2, 3), dtype=bool), 5)
+    oc = metrics.outcomes_from_arrays(np.ones((2, 3), dtype=bool))
+    for bad in ["best@2", "pass@x", "avg@2"]:
+        with pytest.raises(MetricsError, match=bad):
+            metrics.metric_suite(oc, [bad])
 
 
 def graded_rows(counts: dict[tuple[str, str], list[bool]]) -> pd.DataFrame:
     rows = []
     for (model, qid), flags in counts.items():
         for i, ok in enumerate(flags):
-            rows.append({"model": model, "question_id": qid, "sample_idx": i, "correct": ok,
-                         "extracted_answer": "1" if ok else "2"})
+            rows.append(
+                {
+                    "model": model,
+                    "question_id": qid,
+                    "sample_idx": i,
+                    "correct": ok,
+                    "extracted_answer": "1" if ok else "2",
+                }
+            )
     return pd.DataFrame(rows)
 
 
@@ -201,3 +211,9 @@ def test_subset_keeps_the_requested_questions_and_rejects_unknown_ones():
     assert oc.subset(["c", "b"]).correct[:, 0].tolist() == [True, False]
     with pytest.raises(MetricsError, match="no samples for question"):
         oc.subset(["z"])
+
+
+def test_module_docstring_example_holds():
+    import doctest
+
+    assert doctest.testmod(metrics).failed == 0

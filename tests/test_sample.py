@@ -13,10 +13,16 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-
 from ladder import schema
-from ladder.params import ParamsError
-from ladder.sample import SampleError, SampleParams, build_requests, derive_seed, run_sampling, sample_stage
+from ladder.sample import (
+    SampleError,
+    SampleParams,
+    SampleRequest,
+    build_requests,
+    derive_seed,
+    run_sampling,
+    sample_stage,
+)
 from ladder.sample.hf_backend import make_row_sampler
 from ladder.sample.progress import SAMPLES_JSONL, read_records
 from ladder.sample.stage import finish, resolve_model
@@ -24,14 +30,38 @@ from ladder.sample.stage import finish, resolve_model
 QUESTIONS = pd.DataFrame(
     {
         "question_id": ["60", "61", "62"],
-        "problem": ["What is 12 + 35?", "Find the remainder when 100 is divided by 7.", "What is $\\frac{1}{2}+\\frac{1}{3}$?"],
+        "problem": [
+            "What is 12 + 35?",
+            "Find the remainder when 100 is divided by 7.",
+            "What is $\\frac{1}{2}+\\frac{1}{3}$?",
+        ],
         "answer": ["47", "2", "5/6"],
     }
 )
 
 
+@pytest.fixture(autouse=True, scope="module")
+def one_torch_thread():
+    """Two torch threads on a shared 2-core machine spin against each other (10x slower than one)."""
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
 def hf_params(model_dir, **overrides) -> SampleParams:
-    base = dict(model=str(model_dir), backend="hf", benchmark="toy", n=3, max_new_tokens=24, batch_size=4, seed=7)
+    base = dict(
+        model=str(model_dir),
+        backend="hf",
+        benchmark="toy",
+        n=3,
+        max_new_tokens=24,
+        batch_size=4,
+        seed=7,
+        cpu_threads=1,
+    )
     return SampleParams(**{**base, **overrides})
 
 
@@ -72,7 +102,12 @@ def test_prompts_use_template_and_chat_template(tiny_model_dir):
     boxed = build_requests(QUESTIONS, SampleParams(n=2, prompt_template="boxed"), tokenizer)
     assert [r.key for r in boxed] == [("60", 0), ("60", 1), ("61", 0), ("61", 1), ("62", 0), ("62", 1)]
     expected = tokenizer.apply_chat_template(
-        [{"role": "user", "content": "What is 12 + 35?\nPlease reason step by step, and put your final answer within \\boxed{}."}],
+        [
+            {
+                "role": "user",
+                "content": "What is 12 + 35?\nPlease reason step by step, and put your final answer within \\boxed{}.",
+            }
+        ],
         tokenize=False,
         add_generation_prompt=True,
     )
@@ -175,7 +210,15 @@ def test_hf_records_follow_the_schema(hf_run):
 
 def test_hf_rows_do_not_depend_on_batch_size(tiny_model_dir, hf_run, tmp_path):
     params, _, frame = hf_run
-    single = run_sampling(params.model_copy(update={"batch_size": 1}), QUESTIONS, tmp_path, str(tiny_model_dir), "rev", "tiny", progress=False)
+    single = run_sampling(
+        params.model_copy(update={"batch_size": 1}),
+        QUESTIONS,
+        tmp_path,
+        str(tiny_model_dir),
+        "rev",
+        "tiny",
+        progress=False,
+    )
     assert single["response"].tolist() == frame["response"].tolist()
 
 
@@ -197,11 +240,13 @@ def test_torn_last_line_is_cut_and_resumed(tiny_model_dir, hf_run, tmp_path):
     assert len(read_records(tmp_path / SAMPLES_JSONL)) == 6
     resumed = run_sampling(params, QUESTIONS, tmp_path, str(tiny_model_dir), "rev", "tiny", progress=False)
     pd.testing.assert_frame_equal(resumed, frame)
-    assert (tmp_path / SAMPLES_JSONL).read_text() .count("\n") == len(frame)
+    assert (tmp_path / SAMPLES_JSONL).read_text().count("\n") == len(frame)
 
 
 def test_corrupt_middle_line_is_an_error_naming_the_line(tmp_path):
-    (tmp_path / SAMPLES_JSONL).write_text('{"question_id": "1", "sample_idx": 0}\nnot json\n{"question_id": "1", "sample_idx": 1}\n')
+    (tmp_path / SAMPLES_JSONL).write_text(
+        '{"question_id": "1", "sample_idx": 0}\nnot json\n{"question_id": "1", "sample_idx": 1}\n'
+    )
     with pytest.raises(SampleError, match=r"samples.jsonl:2"):
         read_records(tmp_path / SAMPLES_JSONL)
 
@@ -209,7 +254,9 @@ def test_corrupt_middle_line_is_an_error_naming_the_line(tmp_path):
 def test_changed_settings_are_refused_not_mixed(tiny_model_dir, hf_run):
     params, out, _ = hf_run
     with pytest.raises(SampleError, match="temperature"):
-        run_sampling(params.model_copy(update={"temperature": 1.0}), QUESTIONS, out, str(tiny_model_dir), "rev", "tiny")
+        run_sampling(
+            params.model_copy(update={"temperature": 1.0}), QUESTIONS, out, str(tiny_model_dir), "rev", "tiny"
+        )
     with pytest.raises(SampleError, match="model_revision"):
         run_sampling(params, QUESTIONS, out, str(tiny_model_dir), "other-rev", "tiny")
 
@@ -218,7 +265,7 @@ def test_missing_rows_are_reported_not_written(hf_run, tmp_path):
     params, out, _ = hf_run
     lines = (out / SAMPLES_JSONL).read_text().splitlines(keepends=True)
     (tmp_path / SAMPLES_JSONL).write_text("".join(lines[:3]))
-    requests = [pytest.importorskip("ladder.sample.requests").SampleRequest(q, i, "", 0, "") for q in ["60"] for i in range(4)]
+    requests = [SampleRequest("60", i, "", 0, "") for i in range(4)]  # the file holds samples 0..2 of question 60
     with pytest.raises(SampleError, match="1 of 4 samples missing"):
         finish(tmp_path, requests)
     assert not (tmp_path / "samples.parquet").exists()
@@ -227,14 +274,25 @@ def test_missing_rows_are_reported_not_written(hf_run, tmp_path):
 def test_sigkill_then_rerun_equals_uninterrupted_run(tiny_model_dir, tmp_path):
     questions_file = tmp_path / "questions.jsonl"
     QUESTIONS.to_json(questions_file, orient="records", lines=True)
-    settings = dict(n=8, max_new_tokens=48, batch_size=2, temperature=1.0)
+    settings = dict(n=8, max_new_tokens=48, batch_size=2, temperature=1.0, cpu_threads=1)
     killed_dir = tmp_path / "killed"
     command = [
-        sys.executable, "-m", "ladder.sample", "--questions", str(questions_file), "--out", str(killed_dir),
-        "--experiment", "tiny", "--set", f"model={tiny_model_dir}", "--set", "benchmark=toy",
+        sys.executable,
+        "-m",
+        "ladder.sample",
+        "--questions",
+        str(questions_file),
+        "--out",
+        str(killed_dir),
+        "--experiment",
+        "tiny",
+        "--set",
+        f"model={tiny_model_dir}",
+        "--set",
+        "benchmark=toy",
         *[arg for key, value in settings.items() for arg in ("--set", f"{key}={value}")],
     ]
-    env = {**os.environ, "TQDM_DISABLE": "1"}
+    env = {**os.environ, "TQDM_DISABLE": "1", "OMP_NUM_THREADS": "1"}
     proc = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     jsonl = killed_dir / SAMPLES_JSONL
     deadline = time.monotonic() + 120
@@ -278,11 +336,13 @@ def test_trained_model_in_input_dir_wins(tiny_model_dir, tmp_path):
     assert frame["question_id"].tolist() == ["61"]
 
 
-def test_cli_rejects_unknown_key(tmp_path):
+def test_cli_reports_bad_input_without_a_traceback(tmp_path, capsys):
     from ladder.sample.__main__ import main
 
-    with pytest.raises(ParamsError, match="temprature"):
-        main(["--set", "temprature=1", "--out", str(tmp_path)])
+    assert main(["--set", "temprature=1", "--out", str(tmp_path)]) == 2
+    assert "temprature" in capsys.readouterr().err
+    assert main(["--questions", str(tmp_path / "none.jsonl"), "--set", "model=x", "--out", str(tmp_path)]) == 2
+    assert "none.jsonl: no such questions file" in capsys.readouterr().err
 
 
 # --- openai backend against a real server ---------------------------------------------------------------
@@ -308,7 +368,9 @@ def served_model(tiny_model_dir, tmp_path_factory):
     with open(log, "w") as handle:
         proc = subprocess.Popen(
             [str(serve), "serve", str(tiny_model_dir), "--host", "127.0.0.1", "--port", str(port), "--device", "cpu"],
-            stdout=handle, stderr=subprocess.STDOUT, env={**os.environ, "HF_HUB_OFFLINE": "1"},
+            stdout=handle,
+            stderr=subprocess.STDOUT,
+            env={**os.environ, "HF_HUB_OFFLINE": "1", "OMP_NUM_THREADS": "1"},
         )
     try:
         deadline = time.monotonic() + 120
@@ -334,8 +396,16 @@ def served_model(tiny_model_dir, tmp_path_factory):
 @pytest.mark.parametrize("api", ["completions", "chat"])
 def test_openai_backend_against_transformers_serve(tiny_model_dir, served_model, tmp_path, api):
     params = SampleParams(
-        model=str(tiny_model_dir), backend="openai", openai_base_url=served_model, openai_api=api, benchmark="toy",
-        n=2, max_new_tokens=12, concurrency=3, max_retries=1, request_timeout_s=60,
+        model=str(tiny_model_dir),
+        backend="openai",
+        openai_base_url=served_model,
+        openai_api=api,
+        benchmark="toy",
+        n=2,
+        max_new_tokens=12,
+        concurrency=3,
+        max_retries=1,
+        request_timeout_s=60,
     )
     model_path, revision = resolve_model(params)
     frame = run_sampling(params, QUESTIONS, tmp_path, model_path, revision, "served", progress=False)
@@ -349,14 +419,27 @@ def test_openai_backend_against_transformers_serve(tiny_model_dir, served_model,
     else:
         assert json.loads(frame["prompt"].iloc[0])[0]["role"] == "user"
     # A finished run re-opened does no request and returns the same table.
-    again = run_sampling(params.model_copy(update={"openai_base_url": served_model}), QUESTIONS, tmp_path, model_path, revision, "served")
+    again = run_sampling(
+        params.model_copy(update={"openai_base_url": served_model}),
+        QUESTIONS,
+        tmp_path,
+        model_path,
+        revision,
+        "served",
+    )
     pd.testing.assert_frame_equal(again, frame)
 
 
 def test_openai_unreachable_server_fails_naming_the_request(tmp_path):
     params = SampleParams(
-        model="served-name", backend="openai", apply_chat_template=False, openai_base_url=f"http://127.0.0.1:{_free_port()}/v1",
-        n=1, max_retries=1, request_timeout_s=2, question_ids=["60"],
+        model="served-name",
+        backend="openai",
+        apply_chat_template=False,
+        openai_base_url=f"http://127.0.0.1:{_free_port()}/v1",
+        n=1,
+        max_retries=1,
+        request_timeout_s=2,
+        question_ids=["60"],
     )
     with pytest.raises(SampleError, match=r"question '60' sample 0 failed after 1 retries"):
         run_sampling(params, QUESTIONS, tmp_path, "served-name", progress=False)
@@ -365,8 +448,49 @@ def test_openai_unreachable_server_fails_naming_the_request(tmp_path):
 def test_openai_key_comes_from_the_named_env_var(tmp_path, monkeypatch):
     monkeypatch.delenv("LADDER_TEST_KEY", raising=False)
     params = SampleParams(
-        model="gpt-x", backend="openai", apply_chat_template=False, openai_base_url="https://api.example.invalid/v1",
-        openai_api_key_env="LADDER_TEST_KEY", n=1,
+        model="gpt-x",
+        backend="openai",
+        apply_chat_template=False,
+        openai_base_url="https://api.example.invalid/v1",
+        openai_api_key_env="LADDER_TEST_KEY",
+        n=1,
     )
     with pytest.raises(SampleError, match="LADDER_TEST_KEY is not set"):
         run_sampling(params, QUESTIONS, tmp_path, "gpt-x", progress=False)
+
+
+# --- notebook -------------------------------------------------------------------------------------------
+
+
+def test_notebook_30_sample_runs_on_the_tiny_model(tiny_model_dir, shared_data, tmp_path):
+    from ladder import paths
+    from ladder.run import execute_notebook
+    from ladder.stages import STAGES
+
+    stage = STAGES["sample"]
+    parameters = {
+        "model": str(tiny_model_dir),
+        "benchmark": "aime24",
+        "benchmark_path": str(shared_data / "aime24.jsonl"),
+        "question_ids": ["60", "84"],
+        "n": 2,
+        "max_new_tokens": 16,
+        "cpu_threads": 1,
+        "output_dir": str(tmp_path / "out"),
+        "input_dir": "",
+        "experiment": "nb",
+        "profile": "test",
+    }
+    executed = execute_notebook(stage.notebook_path(paths.NOTEBOOKS_DIR), tmp_path / "out", parameters)
+    samples = schema.read_table(tmp_path / "out" / "samples.parquet")
+    assert samples["question_id"].tolist() == ["60", "60", "84", "84"]
+    assert samples["model"].eq("nb").all() and samples["benchmark"].eq("aime24").all()
+    assert samples["gold"].tolist() == ["204", "204", "33", "33"]  # AIME 2024 I-1 and II-4
+    assert (tmp_path / "out" / "token_lengths.png").stat().st_size > 0
+    assert (tmp_path / "out" / "notebook.html").is_file() and executed.is_file()
+    html = (tmp_path / "out" / "notebook.html").read_text()
+    assert "truncation_rate" in html and "samples_per_question" in html
+    import nbformat
+
+    streams = [o.get("text", "") for c in nbformat.read(executed, 4).cells for o in c.get("outputs", [])]
+    assert not [s for s in streams if "sample/s" in s or "it/s" in s], "no progress bars in rendered notebooks"

@@ -7,10 +7,9 @@ import argparse
 import numpy as np
 import pandas as pd
 import pytest
-from scipy import stats
-
 from ladder import schema, tiers
 from ladder.tiers import TiersError, TiersParams
+from scipy import stats
 
 BASE_DIFFICULTY = {"easy": -2.5, "medium": 0.0, "hard": 2.0, "exh": 5.0}
 PANEL = {"base": -1.0, "sft1": 1.5, "sft2": 1.3, "r1": 3.0, "qwq": 3.2, "still": 2.5}
@@ -67,7 +66,10 @@ def test_rule_tiers_table():
 
 def test_rule_thresholds_and_exh_panel_are_parameters():
     accuracy = pd.DataFrame({"base": [0.3], "sft": [0.3], "big": [0.3]}, index=["q"])
-    assert tiers.rule_tiers(accuracy, TiersParams(base_models=["base"], sft_models=["sft"]))["rule_tier"].iloc[0] == "hard"
+    assert (
+        tiers.rule_tiers(accuracy, TiersParams(base_models=["base"], sft_models=["sft"]))["rule_tier"].iloc[0]
+        == "hard"
+    )
     low = TiersParams(base_models=["base"], sft_models=["sft"], easy_threshold=0.25)
     assert tiers.rule_tiers(accuracy, low)["rule_tier"].iloc[0] == "easy"
     exh = TiersParams(base_models=["base"], sft_models=["sft"], exh_threshold=0.4, exh_models=["base", "sft"])
@@ -178,11 +180,26 @@ def test_ks_above_n_fail_before_the_bootstrap(panel):
 def test_tier_source_rule_needs_roles_and_study_needs_lists(panel):
     with pytest.raises(TiersError, match="tier_source 'rule' needs"):
         tiers.analyse_panel(panel, TiersParams(tier_source="rule", n_bootstrap=0))
-    other = panel.assign(benchmark="synthetic")
+    other = panel.assign(benchmark="aime25")
     with pytest.raises(TiersError, match="no study tier lists"):
-        tiers.analyse_panel(other, TiersParams(benchmark="synthetic", n_bootstrap=0))
-    ok = tiers.analyse_panel(other, TiersParams(benchmark="synthetic", tier_source="rule", n_bootstrap=0, **ROLES))
+        tiers.analyse_panel(other, TiersParams(benchmark="aime25", n_bootstrap=0))
+    ok = tiers.analyse_panel(other, TiersParams(benchmark="aime25", tier_source="rule", n_bootstrap=0, **ROLES))
     assert set(ok.tiers["tier"]) <= {"easy", "medium", "hard", "exh", "all"}
+    assert (ok.questions["study_tier"] == "").all()
+    assert ok.comparison["agree"].isna().all() and tiers.disagreements(ok.comparison).empty
+
+
+def test_synthetic_benchmark_uses_its_levels_by_construction():
+    from ladder import synthetic
+
+    levels = synthetic.evaluation_set().set_index("question_id")["level"]
+    difficulty = {q: BASE_DIFFICULTY[level] for q, level in levels.items()}
+    graded = tiers.simulate_graded({"a": 0.0, "b": 2.0}, difficulty, n_samples=4, benchmark="synthetic")
+    analysis = tiers.analyse_panel(graded, TiersParams(benchmark="synthetic", n_bootstrap=0))
+    assert analysis.tier_of == levels.to_dict()
+    assert set(analysis.tiers["tier"]) == {"easy", "medium", "hard", "exh", "all"}
+    with pytest.raises(TiersError, match="synthetic: unknown question id"):
+        tiers.analyse_panel(graded.assign(question_id="999"), TiersParams(benchmark="synthetic", n_bootstrap=0))
 
 
 def test_write_tier_report_writes_the_tables_and_figures(panel, tmp_path):
@@ -228,6 +245,10 @@ def test_load_panel_reads_every_grade_stage_and_rejects_clashes(panel, tmp_path)
         tiers.load_graded([tmp_path / "base" / "graded.parquet", tmp_path / "base" / "graded.parquet"])
     with pytest.raises(TiersError, match="no experiment in inputs has a 'grade' stage"):
         tiers.load_panel({"a": {"sample": "x"}})
+    only_files = tiers.load_panel({}, graded_files=[str(tmp_path / "sft1" / "graded.parquet")])
+    assert only_files["model"].unique().tolist() == ["sft1"]
+    with pytest.raises(schema.SchemaError, match="no such file"):
+        tiers.load_panel({}, graded_files=[str(tmp_path / "missing.parquet")])
 
 
 def _cli(argv: list[str]) -> int:
@@ -247,7 +268,9 @@ def test_cli_writes_the_report_and_reports_bad_roles(panel, tmp_path, capsys):
     comparison = pd.read_csv(out / "tier_comparison.csv", dtype={"question_id": str})
     assert {"study_tier", "rule_tier", "agree"} <= set(comparison.columns)
     assert _cli(["tiers", str(path), "--out", str(out), "--base", "gpt"]) == 2
-    assert "base_models: ['gpt'] not in the panel" in capsys.readouterr().out
+    assert "base_models: ['gpt'] not in the panel" in capsys.readouterr().err
+    assert _cli(["tiers", str(path), "--out", str(out), "--ks", "2,0"]) == 2
+    assert "every k must be >= 1" in capsys.readouterr().err
 
 
 def test_notebook_50_tiers_runs_through_the_runner(panel, tmp_path):
@@ -260,7 +283,81 @@ def test_notebook_50_tiers_runs_through_the_runner(panel, tmp_path):
     parameters = {"output_dir": str(out), "inputs": inputs, "profile": "test", "n_bootstrap": 100, **ROLES}
     executed = run.execute_notebook(paths.NOTEBOOKS_DIR / "50_tiers.py", out, parameters, cell_timeout_s=300)
     assert executed.is_file() and (out / "notebook.html").is_file()
-    for name in ["questions.csv", "tiers.csv", "tier_ladder.png", "accuracy_heatmap.png", "potential_vs_stability.png"]:
+    for name in [
+        "questions.csv",
+        "tiers.csv",
+        "tier_ladder.png",
+        "accuracy_heatmap.png",
+        "potential_vs_stability.png",
+    ]:
         assert (out / name).is_file(), name
     html = (out / "notebook.html").read_text()
     assert "loevinger_h" in html and "rule_tier" in html
+
+
+def test_unequal_n_in_a_panel_fails_or_is_truncated_and_noted(panel):
+    short = panel[~((panel["model"] == "base") & (panel["question_id"] == "60") & (panel["sample_idx"] == 7))]
+    with pytest.raises(ValueError, match="model 'base' has unequal samples per question.*60: 7"):
+        tiers.analyse_panel(short, TiersParams(n_bootstrap=0))
+    analysis = tiers.analyse_panel(short, TiersParams(n_bootstrap=0, unequal_n="truncate"))
+    assert "base: unequal n (7..8): truncated to the first 7 samples, 29 dropped" in analysis.notes
+    assert set(analysis.tiers.loc[analysis.tiers["model"] == "base", "n"]) == {7}
+    assert set(analysis.tiers.loc[analysis.tiers["model"] == "r1", "n"]) == {8}
+
+
+def test_question_accuracy_has_wilson_cis_per_model_and_question(panel):
+    analysis = tiers.analyse_panel(panel, TiersParams(n_bootstrap=0))
+    table = analysis.question_accuracy
+    assert len(table) == 6 * 30
+    row = table[(table["model"] == "sft1") & (table["question_id"] == "75")].iloc[0]
+    expected = stats.binomtest(int(row["correct"]), int(row["n"])).proportion_ci(method="wilson")
+    assert (row["ci_low"], row["ci_high"]) == pytest.approx((expected.low, expected.high))
+    assert row["accuracy"] == pytest.approx(analysis.accuracy.loc["75", "sft1"])
+
+
+def test_notebook_declares_exactly_the_params_fields_and_runner_keys():
+    from ladder import paths, run
+    from ladder.stages import STAGES
+
+    declared = run.declared_parameters(run.read_notebook(paths.NOTEBOOKS_DIR / "50_tiers.py"))
+    stage = STAGES["tiers"]
+    assert set(declared) == set(TiersParams.model_fields) | set(stage.runner_keys)
+    for name, field in TiersParams.model_fields.items():
+        assert str(declared[name]["default"]).strip("'\"") == str(field.default).strip("'\""), name
+
+
+def test_lm_eval_logs_through_ingest_grade_and_tiers(shared_data, tmp_path):
+    """The issue's 'done when': lm-eval sample logs of a panel -> ladder ingest -> ladder grade -> ladder tiers."""
+    import json
+
+    from ladder import cli
+
+    problems = [json.loads(line) for line in (shared_data / "aime24.jsonl").read_text().splitlines()]
+    study = tiers.study_tiers()
+    solves = {"base": {"easy"}, "sft": {"easy", "medium"}, "big": {"easy", "medium", "hard"}}
+    graded_files = []
+    for model, solved_tiers in solves.items():
+        log = tmp_path / model / "samples_aime_2024_2025-01-01T00-00-00.jsonl"
+        log.parent.mkdir()
+        with log.open("w") as handle:
+            for doc_id, row in enumerate(problems):
+                good = study[str(row["id"])] in solved_tiers
+                answer = row["answer"] if good else str((int(row["answer"]) + 7) % 1000)
+                resps = [f"Thinking... so the answer is \\boxed{{{answer}}}."] * 3 + ["I give up."]
+                doc = {"id": row["id"], "problem": row["problem"], "answer": row["answer"], "url": row["url"]}
+                record = {"doc_id": doc_id, "doc": doc, "target": row["answer"], "resps": [resps], "arguments": {}}
+                handle.write(json.dumps(record) + "\n")
+        samples, graded = tmp_path / model / "samples.parquet", tmp_path / model / "graded.parquet"
+        assert cli.main(["ingest", "--format", "lm-eval", str(log), "--out", str(samples), "--model", model]) == 0
+        assert cli.main(["grade", str(samples), "--out", str(graded)]) == 0
+        graded_files.append(str(graded))
+    out = tmp_path / "tiers"
+    argv = ["tiers", *graded_files, "--out", str(out), "--base", "base", "--sft", "sft", "--n-bootstrap", "100"]
+    assert cli.main(argv) == 0
+    table = pd.read_csv(out / "tiers.csv").set_index(["model", "tier"])
+    assert table.loc[("base", "easy"), "avg@n"] == 0.75 and table.loc[("base", "medium"), "avg@n"] == 0.0
+    assert table.loc[("sft", "medium"), "cov@n"] == 1.0 and table.loc[("sft", "hard"), "maj@n"] == 0.0
+    assert table.loc[("big", "hard"), "pass@2"] == 1.0 and table.loc[("big", "exh"), "avg@n"] == 0.0
+    questions = pd.read_csv(out / "questions.csv", dtype={"question_id": str}).set_index("question_id")
+    assert questions.loc["70", "study_tier"] == "hard" and questions.loc["70", "rule_tier"] == "hard"
+    assert questions.loc["62", "rule_tier"] == "exh"

@@ -13,8 +13,6 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from pydantic import ValidationError
-
 from ladder import paths
 from ladder.tiny_model import IM_END
 from ladder.train import (
@@ -23,6 +21,7 @@ from ladder.train import (
     TrainDataError,
     TrainParams,
     build_trainer,
+    check_eos_in_labels,
     last_complete_checkpoint,
     launch_command,
     launch_command_string,
@@ -32,8 +31,10 @@ from ladder.train import (
     render_sbatch,
     resolve_loss_mode,
     train,
+    train_stage,
     write_params,
 )
+from pydantic import ValidationError
 
 ANSWER = "\\boxed{7}"
 
@@ -171,13 +172,19 @@ def strip_generation_markers(tokenizer):
     return tokenizer
 
 
-@pytest.mark.parametrize("mode", ["assistant", "completion"])
-def test_labels_cover_the_assistant_answer_and_eos_only(tiny_model_dir, tmp_path, mode):
+@pytest.mark.parametrize("template", ["tiny", "qwen2.5", "no_markers"])
+def test_labels_cover_the_assistant_answer_and_eos_only(tiny_model_dir, tmp_path, template):
+    """tiny: our template with generation markers; qwen2.5: Qwen2.5-Instruct's real template (no markers; TRL
+    swaps in its training variant); no_markers: an unknown template without markers (prompt/completion)."""
     from transformers import AutoTokenizer
+    from trl.chat_template_utils import qwen2_5_chat_template
 
     tokenizer = AutoTokenizer.from_pretrained(tiny_model_dir)
-    if mode == "completion":
+    if template == "qwen2.5":
+        tokenizer.chat_template = qwen2_5_chat_template
+    elif template == "no_markers":
         strip_generation_markers(tokenizer)
+    mode = "completion" if template == "no_markers" else "assistant"
     assert resolve_loss_mode(tokenizer, "auto") == mode
     trainer = build_trainer(fast_params(tiny_model_dir), conversations(4), tmp_path, tokenizer=tokenizer)
     batch = next(iter(trainer.get_train_dataloader()))
@@ -187,11 +194,25 @@ def test_labels_cover_the_assistant_answer_and_eos_only(tiny_model_dir, tmp_path
         assert all(lab in (-100, t) for t, lab in zip(ids, labels, strict=True))
         text = tokenizer.decode(trained_ids)
         # the answer and its end-of-turn token are trained; nothing of the system or user turns is
-        assert text.startswith(ANSWER + IM_END), text
+        assert text.strip().startswith(ANSWER + IM_END), text  # Qwen2.5's training template also trains the newlines
         assert eos in trained_ids
         assert "user" not in text and "What is" not in text and "system" not in text
         first_trained = labels.index(next(lab for lab in labels if lab != -100))
-        assert tokenizer.decode(ids[:first_trained]).endswith("<|im_start|>assistant\n")
+        assert tokenizer.decode(ids[:first_trained]).rstrip("\n").endswith("<|im_start|>assistant")
+
+
+def test_template_that_leaves_eos_out_of_the_loss_is_refused(tiny_model_dir, tmp_path):
+    from transformers import AutoTokenizer
+
+    tokenizer = AutoTokenizer.from_pretrained(tiny_model_dir)
+    # the end-of-turn token outside the generation block: the model would never learn to stop
+    tokenizer.chat_template = tokenizer.chat_template.replace(
+        "{%- generation %}{{- message['content'] + '<|im_end|>' }}{%- endgeneration %}",
+        "{%- generation %}{{- message['content'] }}{%- endgeneration %}{{- '<|im_end|>' }}",
+    )
+    trainer = build_trainer(fast_params(tiny_model_dir), conversations(4), tmp_path, tokenizer=tokenizer)
+    with pytest.raises(TrainDataError, match="no training example has the end-of-turn token"):
+        check_eos_in_labels(trainer, "data.parquet")
 
 
 def test_assistant_mode_without_markers_is_refused(tiny_model_dir):
@@ -270,7 +291,7 @@ def test_last_complete_checkpoint_skips_partial_ones(tmp_path):
 def test_sigkill_then_rerun_resumes_from_the_checkpoint(tiny_model_dir, tmp_path):
     input_dir = write_dataset(tmp_path / "in", conversations(16))
     out = tmp_path / "out"
-    params = fast_params(tiny_model_dir, max_steps=60, save_steps=10, per_device_batch_size=2, effective_batch_size=2)
+    params = fast_params(tiny_model_dir, max_steps=30, save_steps=5, per_device_batch_size=2, effective_batch_size=2)
     params_file = write_params(params, tmp_path / "params.json")
     cmd = [sys.executable, "-m", "ladder.train", "--params", str(params_file), "--input-dir", str(input_dir)]
     cmd += ["--output-dir", str(out)]
@@ -284,15 +305,15 @@ def test_sigkill_then_rerun_resumes_from_the_checkpoint(tiny_model_dir, tmp_path
     proc.wait()
     assert not (out / "train_report.json").exists() and not (out / "model").exists()
     killed_at = int(last_complete_checkpoint(out / "checkpoints").name.split("-")[1])
-    assert 10 <= killed_at < 60
+    assert 5 <= killed_at < 30
     (out / "checkpoints" / "checkpoint-999").mkdir()  # a save cut short: no trainer_state.json
 
     report = train(params, input_dir, out)
-    assert report["resumed_from_step"] == killed_at and report["steps"] == 60
+    assert report["resumed_from_step"] == killed_at and report["steps"] == 30
     assert not (out / "checkpoints" / "checkpoint-999").exists()
     steps = [json.loads(line)["step"] for line in (out / "train_log.jsonl").read_text().splitlines()]
-    logged = [s for s in steps if s <= 60]
-    assert sorted(set(logged)) == list(range(1, 61))  # every step once, none lost, the killed tail redone once
+    logged = [s for s in steps if s <= 30]
+    assert sorted(set(logged)) == list(range(1, 31))  # every step once, none lost, the killed tail redone once
     assert len([s for s in steps if s < killed_at]) == killed_at - 1
     assert report["session_tokens"] < report["tokens_seen"]  # earlier tokens came from the first run
 
@@ -309,7 +330,7 @@ def test_launch_command_for_fsdp_uses_the_models_decoder_layer(tiny_model_dir, t
     assert "--num_machines 1 --num_processes 4 " in text and "--mixed_precision bf16" in text
     assert "--fsdp_transformer_layer_cls_to_wrap Qwen2DecoderLayer" in text
     assert text.endswith(f"-m ladder.train --params {tmp_path / 'out' / 'train_params.json'} "
-                         f"--input-dir {tmp_path / 'in'} --output-dir {tmp_path / 'out'}")  # fmt: skip
+                         f"--input-dir {tmp_path / 'in'} --output-dir {tmp_path / 'out'} --in-process")  # fmt: skip
     assert shlex.split(text) == cmd
     assert params.needs_launcher() and not TrainParams().needs_launcher()
 
@@ -321,6 +342,22 @@ def test_multinode_command_leaves_node_rank_to_the_shell(tmp_path):
     assert "zero3.yaml" in text and "--num_machines 4 --num_processes 32 " in text
     assert "--machine_rank $SLURM_NODEID --main_process_ip $MASTER_ADDR" in text
     assert "--input-dir 'in dir'" in text
+    assert "--mixed_precision" not in text  # bf16 auto: decided by each rank's Trainer on its GPU
+
+
+def test_launcher_checks_data_then_gpus_before_starting_processes(tokenizer_only_dir, tmp_path):
+    import torch
+
+    params = TrainParams(model=str(tokenizer_only_dir), distributed="fsdp", num_processes=2)
+    bad = write_dataset(tmp_path / "bad", [[{"role": "user", "content": "hi"}]])
+    with pytest.raises(TrainDataError, match="no assistant turns"):
+        train_stage(params, bad, tmp_path / "out")
+    if torch.cuda.device_count() >= 2:
+        return
+    good = write_dataset(tmp_path / "good", conversations(2))
+    with pytest.raises(ValueError, match="num_processes=2 with distributed='fsdp' needs that many GPUs"):
+        train_stage(params, good, tmp_path / "out")
+    assert not (tmp_path / "out" / "train_params.json").exists()  # nothing was launched
 
 
 @pytest.mark.parametrize("engine", sorted(ACCELERATE_CONFIGS))
@@ -357,3 +394,23 @@ def test_cli_prints_the_launch_command(tmp_path, capsys):
     assert read_params(params_file) == TrainParams(distributed="deepspeed", num_processes=2)
     assert main(["--params", str(params_file), "--input-dir", "i", "--output-dir", "o", "--print-launch"]) == 0
     assert "zero3.yaml --num_machines 1 --num_processes 2" in capsys.readouterr().out
+
+
+# --- the notebook -------------------------------------------------------------------------------------------
+
+
+@pytest.mark.slow
+def test_notebook_trains_and_shows_curves_and_generations(tiny_model_dir, tmp_path):
+    from ladder.run import execute_notebook
+
+    input_dir = write_dataset(tmp_path / "in", conversations(8))
+    out = tmp_path / "20_train"
+    parameters = fast_params(tiny_model_dir, max_steps=4, example_generations=2, example_max_new_tokens=8)
+    parameters = parameters.model_dump(mode="json")
+    parameters.update(output_dir=str(out), input_dir=str(input_dir), experiment="test", profile="test")
+    executed = execute_notebook(paths.NOTEBOOKS_DIR / "20_train.py", out, parameters, cell_timeout_s=300)
+    assert executed.is_file() and (out / "notebook.html").is_file()
+    assert (out / "model" / "config.json").is_file() and (out / "training_curves.png").stat().st_size > 1000
+    assert json.loads((out / "train_report.json").read_text())["steps"] == 4
+    text = executed.read_text()
+    assert "tokens_per_s" in text and "stopped" in text and "image/png" in text

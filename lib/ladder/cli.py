@@ -16,7 +16,9 @@ import importlib
 import sys
 
 # Modules that contribute sub-commands; imported lazily so `ladder --help` stays fast.
-COMMAND_MODULES = ("ladder.run", "ladder.book", "ladder.ingest", "ladder.grade", "ladder.tiers")
+COMMAND_MODULES = (
+    "ladder.run", "ladder.book", "ladder.ingest", "ladder.grade", "ladder.tiers", "ladder.sample", "ladder.train",
+)
 
 
 def build_parser() -> argparse.ArgumentParser:

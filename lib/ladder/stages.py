@@ -49,6 +49,5 @@ STAGES: dict[str, Stage] = {
         Stage("sample", "30_sample", "ladder.sample:SampleParams"),
         Stage("grade", "40_grade", "ladder.grade:GradeParams"),
         Stage("tiers", "50_tiers", "ladder.tiers:TiersParams", panel=True),
-        Stage("ablations", "60_ablations", "ladder.ablations:AblationsParams", panel=True),
     ]
 }

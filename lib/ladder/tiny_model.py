@@ -116,3 +116,47 @@ def build_tiny_model(
     model.save_pretrained(out_dir)
     tokenizer.save_pretrained(out_dir)
     return out_dir
+
+
+# --- named presets: "tiny:<preset>" wherever a model or tokenizer name is expected --------------------
+
+TINY_PREFIX = "tiny:"
+PRESETS = {
+    # the laptop profile's base: a few hundred thousand parameters, learns 1-2 step synthetic problems on CPU
+    "laptop": dict(vocab_size=512, hidden_size=128, num_layers=4, num_heads=4, num_kv_heads=2, max_position_embeddings=512),
+    # the smoke profile: as small as a real Qwen2 model gets, so the whole book runs inside the tests
+    "smoke": dict(vocab_size=384, hidden_size=32, num_layers=1, num_heads=2, num_kv_heads=1, max_position_embeddings=512),
+}
+
+
+def resolve(name: str, cache_dir: str | Path | None = None) -> str:
+    """Pass a normal model name through; build ``tiny:<preset>`` once (cached by spec and code) and return its path.
+
+    The tokenizer of a preset is trained on the synthetic benchmark's training trajectories
+    (``ladder.synthetic.tokenizer_corpus``), so it fits the laptop profile's data; the weights are random.
+    """
+    if not name.startswith(TINY_PREFIX):
+        return name
+    import fcntl
+    import hashlib
+    import shutil
+
+    from ladder import paths, synthetic
+
+    preset = name.removeprefix(TINY_PREFIX)
+    if preset not in PRESETS:
+        raise ValueError(f"unknown tiny model '{name}'. Presets: {', '.join(TINY_PREFIX + p for p in PRESETS)}")
+    code = hashlib.sha256(Path(__file__).read_bytes() + Path(synthetic.__file__).read_bytes()).hexdigest()[:10]
+    root = Path(cache_dir) if cache_dir else paths.RUNS_DIR / "_cache" / "tiny"
+    out = root / f"{preset}-{code}"
+    if (out / "config.json").is_file():
+        return str(out)
+    root.mkdir(parents=True, exist_ok=True)
+    with open(root / f".{preset}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # two stages resolving the same preset build it once
+        if not (out / "config.json").is_file():
+            tmp = out.with_name(out.name + ".partial")
+            shutil.rmtree(tmp, ignore_errors=True)
+            build_tiny_model(tmp, corpus=synthetic.tokenizer_corpus(), **PRESETS[preset])
+            tmp.rename(out)
+    return str(out)

@@ -1,0 +1,573 @@
+"""Grading: extract each sample's final answer and decide whether it is correct.
+
+Rules, in order:
+
+1. Extraction (:func:`extract_answer`): the last complete ``\\boxed{}``/``\\fbox{}``, else the last
+   "Answer:" line or "the answer is" phrase, else the last bold number (``**73**``). Text after a closing
+   ``</think>`` is searched first; an answer found only inside a think block (closed or never closed) is
+   used and flagged ``in_think``. The answer is normalised: ``\\text{}``, ``$``, units, degree and percent
+   signs, thousands separators, ``x =`` prefixes and leading zeros go.
+2. AIME integer rule (grader ``aime_int``): when the gold and the extracted answer are both integers,
+   compare them as integers. This decides almost every AIME sample without calling Math-Verify.
+3. Math-Verify (grader ``math_verify``) for everything else, with a per-sample timeout (reason
+   ``timeout`` when it fires, ``unparsable`` when it cannot read the answer).
+4. Optional LLM judge (grader ``judge``, off by default): a callable asked about samples the rules
+   could not read (``no_answer``, ``unparsable``, ``timeout``), as the study did with gpt-4o-mini.
+
+Truncated samples (``finish_reason == "length"``) are always graded incorrect with reason
+``truncated``; ``answer_matches`` still says whether their extracted answer equals the gold.
+
+Usage::
+
+    from ladder.grade import grade_frame, extract_answer
+    graded = grade_frame(samples)            # samples: ladder.schema.SAMPLE_COLUMNS
+    extract_answer("... so the answer is \\boxed{073}.").normalized   # -> "73"
+
+Command line: ``ladder grade samples.parquet --out graded.parquet``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import functools
+import logging
+import re
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+from pydantic import Field
+
+from ladder import benchmarks, schema
+from ladder.params import StageParams
+
+# --------------------------------------------------------------------------------------------------
+# Params
+
+
+class GradeParams(StageParams):
+    """Params of the grade stage (notebook 40_grade)."""
+
+    benchmark: str = "aime24"  # benchmark in ladder.benchmarks whose answers are the golds of ingested files
+    benchmark_path: str = ""  # local problem file of the benchmark; empty: the Hugging Face hub where needed
+    inputs: list[str] = []  # result files to ingest when no sample stage precedes, i.e. input_dir is empty
+    input_format: Literal["lm-eval", "lighteval", "skythought", "ladder"] = "lm-eval"  # format of `inputs`
+    drop_unknown: bool = False  # leave out ingested rows whose question is not in the benchmark; False: error
+    model: str = ""  # model name for ingested rows; empty: from the files, else the experiment name
+    math_verify_timeout_s: int = Field(
+        5, ge=1
+    )  # per-sample Math-Verify timeout for parsing and for comparing, seconds
+    judge: str = ""  # LLM judge for answers the rules cannot read, openai:MODEL; empty: off, the default
+    cross_check_samples: int = Field(
+        500, ge=0
+    )  # integer-rule samples also graded by Math-Verify to find disagreements; 0: off
+    examples_per_reason: int = Field(2, ge=0)  # examples shown per reason in the notebook
+    seed: int = 0  # seed for choosing cross-checked samples and examples
+
+
+# --------------------------------------------------------------------------------------------------
+# Extraction
+
+THINK_OPEN, THINK_CLOSE = "<think>", "</think>"
+
+
+@dataclass(frozen=True)
+class ExtractedAnswer:
+    """A final answer found in a response: as written, normalised, how it was found, and where."""
+
+    text: str  # as written (inside the box, after "Answer:", between ** **)
+    normalized: str  # after normalize_answer
+    method: str  # boxed | fbox | answer_line | answer_phrase | bold
+    in_think: bool  # found only inside a <think> block
+
+
+_BOX = re.compile(r"\\(boxed|fbox)\s*")
+_BARE_TOKEN = re.compile(r"[^\s$]+")
+_ANSWER_LINE = re.compile(
+    r"^[ \t>#*_-]*(?:\*\*|__)?\s*(?:final\s+answer|answer)\s*(?:\*\*|__)?\s*[:：]\s*(?:\*\*|__)?\s*(.+?)\s*$",
+    re.IGNORECASE | re.MULTILINE,
+)
+_ANSWER_PHRASE = re.compile(
+    r"\bthe\s+(?:final\s+)?answer\s+is\s*[:：]?\s*(.+?)\s*(?:\.\s|\.?$|\n)", re.IGNORECASE | re.MULTILINE
+)
+_BOLD = re.compile(r"\*\*\s*([^*\n]{1,60}?)\s*\*\*")
+
+
+def _closing_braces(text: str) -> dict[int, int]:
+    """Position of each "{" -> position of the "}" closing it (unclosed ones absent), in one pass over the braces."""
+    closing, stack = {}, []
+    for match in re.finditer(r"[{}]", text):
+        if match.group() == "{":
+            stack.append(match.start())
+        elif stack:
+            closing[stack.pop()] = match.start()
+    return closing
+
+
+def _last_box(text: str) -> tuple[str, str] | None:
+    # Hand-written: a regex cannot match balanced braces, and \boxed{\frac{a}{b}} is the common case. One pass over
+    # the braces keeps runaway outputs full of unclosed boxes linear in their length.
+    boxes = list(_BOX.finditer(text))
+    if not boxes:
+        return None
+    closing = _closing_braces(text)
+    for match in reversed(boxes):
+        start = match.end()
+        if start < len(text) and text[start] == "{":
+            end = closing.get(start)
+            if end is not None and text[start + 1 : end].strip():  # an empty \boxed{} is no answer: look further back
+                return match.group(1), text[start + 1 : end]
+        elif start < len(text):  # "\boxed 73" form
+            token = _BARE_TOKEN.match(text, start)
+            if token:
+                return match.group(1), token.group(0)
+    return None
+
+
+def _looks_like_answer(normalized: str) -> bool:
+    """A bold span counts only if it is a number or a short formula, not a heading like **Step 1:**."""
+    stripped = re.sub(r"\\[a-zA-Z]+", "", normalized)
+    return bool(re.search(r"\d", normalized)) and not re.search(r"[A-Za-z]{3,}|:$", stripped)
+
+
+def _answer_lines(segment: str) -> Iterator[str]:
+    """Lines that mention "answer", last first: the only places the line and phrase rules can match.
+
+    Scanning whole 100k-character traces with the two regexes is what made extraction slow; most lines of a
+    trace never mention the word.
+    """
+    lowered = segment.lower()
+    end = len(segment)
+    while (hit := lowered.rfind("answer", 0, end)) >= 0:
+        start = segment.rfind("\n", 0, hit) + 1
+        stop = segment.find("\n", hit)
+        stop = len(segment) if stop < 0 else stop
+        yield segment[start:stop]
+        end = start - 1 if start > 0 else -1
+        if end < 0:
+            break
+
+
+def _extract_in(segment: str) -> tuple[str, str] | None:
+    if box := _last_box(segment):
+        return box[1], box[0]
+    lines = list(_answer_lines(segment))
+    for line in lines:
+        match = _ANSWER_LINE.match(line)
+        if match and match.group(1).strip():
+            return match.group(1), "answer_line"
+    for line in lines:
+        phrases = [m.group(1) for m in _ANSWER_PHRASE.finditer(line) if m.group(1).strip()]
+        if phrases:
+            return phrases[-1], "answer_phrase"
+    if "**" in segment:
+        for match in reversed(list(_BOLD.finditer(segment))):
+            if _looks_like_answer(normalize_answer(match.group(1))):
+                return match.group(1), "bold"
+    return None
+
+
+def _regions(text: str) -> list[tuple[str, bool]]:
+    """(segment, inside_think) in search order: the final answer part first, the thinking last."""
+    if THINK_CLOSE in text:
+        cut = text.rfind(THINK_CLOSE)
+        return [(text[cut + len(THINK_CLOSE) :], False), (text[:cut], True)]
+    if THINK_OPEN in text:  # never closed: usually a truncated or runaway trace
+        cut = text.find(THINK_OPEN)
+        return [(text[:cut], False), (text[cut:], True)]
+    return [(text, False)]
+
+
+def extract_answer(text: str | None) -> ExtractedAnswer | None:
+    """The final answer of a response (see the module docstring for the rules), or None if there is none."""
+    if not isinstance(text, str) or not text.strip():
+        return None
+    for segment, in_think in _regions(text):
+        found = _extract_in(segment)
+        if found is not None:
+            raw, method = found
+            normalized = normalize_answer(raw)
+            if normalized:
+                return ExtractedAnswer(text=raw.strip(), normalized=normalized, method=method, in_think=in_think)
+    return None
+
+
+_WRAPPERS = re.compile(
+    r"\\(?:boxed|fbox|text|textbf|textit|textrm|textnormal|mathrm|mathbf|mathit|mbox|operatorname)\s*\{([^{}]*)\}"
+)
+_SPACING = re.compile(r"\\[,;:! ]|\\quad|\\qquad|~|\\left|\\right|\\displaystyle")
+_DEGREES_PERCENT = re.compile(r"\^\s*\{?\s*\\circ\s*\}?|°|\\%|%|\\\$|\\degree")
+_UNITS = re.compile(r"^([+-]?\d[\d,]*(?:\.\d+)?)\s*([A-Za-z]{2,}\.?(?:\s+[A-Za-z]+\.?)*)$")
+_THOUSANDS = re.compile(r"^[+-]?\d{1,3}(?:,\d{3})+(?:\.\d+)?$")
+_ASSIGNMENT = re.compile(r"^\s*(?:[A-Za-z](?:_\{?\w+\}?)?|\\[A-Za-z]+)\s*=\s*(.+)$")
+_INTEGER = re.compile(r"^[+-]?\d+(?:\.0*)?$")
+
+
+def normalize_answer(answer: str) -> str:
+    """Normalise an answer string for comparison (wrappers, ``$``, units, separators, leading zeros)."""
+    s = str(answer).strip()
+    s = s.strip("*").strip().replace("\\$", "")  # markdown bold around the answer, escaped dollar signs
+    for open_, close in (("$$", "$$"), ("$", "$"), ("\\(", "\\)"), ("\\[", "\\]")):
+        if s.startswith(open_) and s.endswith(close) and len(s) >= len(open_) + len(close):
+            s = s[len(open_) : len(s) - len(close)].strip()
+    s = s.replace("$", "")
+    previous = None
+    while previous != s:  # unwrap nested \boxed{\text{...}} from the inside out
+        previous = s
+        s = _WRAPPERS.sub(r"\1", s)
+    s = _SPACING.sub("", s)
+    s = _DEGREES_PERCENT.sub("", s)
+    s = s.replace("{,}", ",").replace("\\dfrac", "\\frac").replace("\\tfrac", "\\frac")
+    s = s.strip().rstrip(".;,").strip()
+    if match := _ASSIGNMENT.match(s):
+        s = match.group(1).strip()
+    if match := _UNITS.match(s):
+        s = match.group(1)
+    if _THOUSANDS.match(s):
+        s = s.replace(",", "")
+    s = re.sub(r"\s+", " ", s).strip()
+    if _INTEGER.match(s):
+        s = str(int(float(s))) if "." in s else str(int(s))
+    return s
+
+
+def parse_integer(normalized: str | None) -> int | None:
+    """The integer a normalised answer states ("73", "073", "73.0"), or None if it is not a plain integer."""
+    if normalized is None or not _INTEGER.match(normalized):
+        return None
+    return int(float(normalized)) if "." in normalized else int(normalized)
+
+
+# --------------------------------------------------------------------------------------------------
+# Math-Verify
+
+# Math-Verify logs every timeout and parse failure as a warning; they are recorded per sample as reasons instead.
+logging.getLogger("math_verify").setLevel(logging.ERROR)
+
+
+@functools.lru_cache(maxsize=4096)
+def _parse_gold(gold: str, timeout_s: int):
+    from math_verify import parse
+
+    return parse(f"\\boxed{{{gold}}}", parsing_timeout=timeout_s)
+
+
+def math_verify_equal(gold: str, answer: ExtractedAnswer, timeout_s: int = 5) -> tuple[bool, str]:
+    """Compare with Math-Verify; returns (equal, status) with status ok | unparsable | timeout | error."""
+    from math_verify import parse, verify
+    from math_verify.errors import TimeoutException
+
+    if threading.current_thread() is not threading.main_thread():
+        # Math-Verify's timeouts use SIGALRM, which only the main thread may set; without it a sample could hang.
+        return False, "error"
+    text = f"\\boxed{{{answer.text}}}" if answer.method in ("boxed", "fbox") else answer.text
+    # Math-Verify turns its own timeouts into "no parse" / False and logs them; a call that ran for the whole
+    # timeout is how we tell a timeout from a plain mismatch without making every other error fatal.
+    started = time.monotonic()
+    try:
+        gold_parsed = _parse_gold(gold, timeout_s)
+        predicted = parse(text, parsing_timeout=timeout_s)
+        if not gold_parsed or not predicted:
+            return False, "timeout" if time.monotonic() - started >= timeout_s else "unparsable"
+        started = time.monotonic()
+        equal = bool(verify(gold_parsed, predicted, timeout_seconds=timeout_s))
+        if not equal and time.monotonic() - started >= timeout_s:
+            return False, "timeout"
+        if not equal and all(isinstance(item, str) for item in predicted):
+            return False, "unparsable"  # only Math-Verify's raw-string fallback: it could not read the answer
+        return equal, "ok"
+    except TimeoutException:
+        return False, "timeout"
+    except Exception:  # pathological LaTeX: record it on the sample, never crash the whole frame
+        return False, "error"
+
+
+# --------------------------------------------------------------------------------------------------
+# Grading
+
+Judge = Callable[[str, str, str, "ExtractedAnswer | None"], "bool | None"]
+"""judge(problem, gold, response, extracted) -> True/False, or None when it cannot decide."""
+
+
+@dataclass(frozen=True)
+class SampleGrade:
+    """The verdict on one sample."""
+
+    extracted: ExtractedAnswer | None
+    answer_matches: bool  # the extracted answer equals the gold (ignores truncation)
+    correct: bool  # answer_matches and not truncated
+    grader: str  # aime_int | math_verify | judge | none
+    reason: str  # ok | wrong | no_answer | truncated | timeout | unparsable | error | no_gold
+
+
+def grade_sample(
+    response: str | None,
+    gold: str | None,
+    finish_reason: str | None = "stop",
+    *,
+    math_verify_timeout_s: int = 5,
+    judge: Judge | None = None,
+    problem: str = "",
+) -> SampleGrade:
+    """Grade one response against its gold answer with the rules of the module docstring."""
+    extracted = extract_answer(response)
+    truncated = finish_reason == "length"
+    if gold is None or pd.isna(gold) or not str(gold).strip():
+        return SampleGrade(extracted, False, False, "none", "no_gold")
+    gold = str(gold).strip()
+    matches, grader, status = False, "none", "no_answer"
+    if extracted is not None:
+        gold_int = parse_integer(normalize_answer(gold))
+        answer_int = parse_integer(extracted.normalized)
+        if gold_int is not None and answer_int is not None:
+            matches, grader, status = answer_int == gold_int, "aime_int", "ok"
+        else:
+            matches, status = math_verify_equal(gold, extracted, math_verify_timeout_s)
+            grader = "math_verify"
+    if judge is not None and status != "ok" and not truncated:
+        verdict = judge(problem, gold, response or "", extracted)
+        if verdict is not None:
+            matches, grader, status = bool(verdict), "judge", "ok"
+    if truncated:
+        reason = "truncated"
+    elif status == "ok":
+        reason = "ok" if matches else "wrong"
+    else:
+        reason = status
+    return SampleGrade(extracted, matches, matches and not truncated, grader, reason)
+
+
+def grade_frame(
+    samples: pd.DataFrame,
+    *,
+    math_verify_timeout_s: int = 5,
+    judge: Judge | None = None,
+    cross_check_samples: int = 0,
+    seed: int = 0,
+    problems: pd.DataFrame | None = None,
+) -> pd.DataFrame:
+    """Grade every row of a samples table; returns it with :data:`ladder.schema.GRADED_COLUMNS` added.
+
+    Extra columns: ``answer_matches`` (extracted == gold, whatever the truncation), ``extraction_method``,
+    ``answer_in_think`` and ``math_verify_correct`` (Math-Verify's verdict on up to ``cross_check_samples``
+    integer-rule samples, chosen with ``seed``; <NA> elsewhere), used by :func:`grader_disagreements`.
+    ``problems`` (question_id -> problem) is only needed by a judge.
+    """
+    samples = schema.conform_samples(samples, "<samples to grade>")
+    problem_of = dict(zip(problems["question_id"], problems["problem"], strict=True)) if problems is not None else {}
+    grades = [
+        grade_sample(
+            response, gold, finish,
+            math_verify_timeout_s=math_verify_timeout_s, judge=judge, problem=problem_of.get(qid, ""),
+        )
+        for response, gold, finish, qid in zip(
+            samples["response"].tolist(), samples["gold"].tolist(), samples["finish_reason"].tolist(),
+            samples["question_id"].tolist(), strict=True,
+        )
+    ]  # fmt: skip
+    out = samples.copy()
+    out["extracted_answer"] = [g.extracted.normalized if g.extracted else None for g in grades]
+    out["correct"] = [g.correct for g in grades]
+    out["grader"] = [g.grader for g in grades]
+    out["reason"] = [g.reason for g in grades]
+    out["truncated"] = out["finish_reason"] == "length"
+    out["answer_matches"] = [g.answer_matches for g in grades]
+    out["extraction_method"] = [g.extracted.method if g.extracted else None for g in grades]
+    out["answer_in_think"] = [bool(g.extracted and g.extracted.in_think) for g in grades]
+    out["math_verify_correct"] = pd.array([pd.NA] * len(out), dtype="boolean")
+    if cross_check_samples > 0:
+        integer_rows = np.flatnonzero((out["grader"] == "aime_int").to_numpy())
+        rng = np.random.default_rng(seed)
+        chosen = rng.choice(integer_rows, size=min(cross_check_samples, len(integer_rows)), replace=False)
+        column = out.columns.get_loc("math_verify_correct")
+        for row in sorted(chosen.tolist()):
+            extracted = grades[row].extracted
+            equal, status = math_verify_equal(
+                str(out.iat[row, out.columns.get_loc("gold")]), extracted, math_verify_timeout_s
+            )
+            if status == "ok":
+                out.iat[row, column] = equal
+    return schema.conform_graded(out, "<graded>")
+
+
+def grader_disagreements(graded: pd.DataFrame) -> pd.DataFrame:
+    """Samples where two graders disagree on the extracted answer: our rule vs Math-Verify's cross-check,
+    and ours vs the source harness's own verdict (``source_correct``, kept by ingest) where present."""
+    columns = ["model", "question_id", "sample_idx", "gold", "extracted_answer", "grader", "other_grader",
+               "ours", "theirs", "response_tail"]  # fmt: skip
+    parts = []
+    for other, label in (("math_verify_correct", "math_verify"), ("source_correct", "source")):
+        if other not in graded.columns:
+            continue
+        theirs = graded[other].astype("boolean")
+        mask = theirs.notna() & (theirs != graded["answer_matches"].astype("boolean"))
+        rows = graded.loc[mask.fillna(False).to_numpy()]
+        if len(rows):
+            parts.append(
+                rows.assign(
+                    other_grader=label,
+                    ours=rows["answer_matches"].astype(bool),
+                    theirs=rows[other].astype(bool),
+                    response_tail=rows["response"].astype(str).str[-200:],
+                )[columns]
+            )
+    if not parts:
+        return pd.DataFrame(columns=columns)
+    return pd.concat(parts, ignore_index=True)
+
+
+def preview(graded: pd.DataFrame, rows: int = 5) -> pd.DataFrame:
+    """The first graded rows with the columns a reader checks: keys, gold, extracted answer, verdict."""
+    columns = ["model", "question_id", "sample_idx", "gold", "extracted_answer", "correct", "grader", "reason",
+               "finish_reason", "n_tokens"]  # fmt: skip
+    return graded[columns].head(rows)
+
+
+def reason_counts(graded: pd.DataFrame) -> pd.DataFrame:
+    """Counts of samples per model x (grader, reason), with their share of the model's samples."""
+    counts = graded.groupby(["model", "grader", "reason"], observed=True).size().rename("n").reset_index()
+    counts["share"] = counts["n"] / counts.groupby("model")["n"].transform("sum")
+    return counts.sort_values(["model", "n"], ascending=[True, False], ignore_index=True)
+
+
+def truncation_summary(graded: pd.DataFrame) -> pd.DataFrame:
+    """Per model: samples, accuracy, truncation rate, unknown finish reasons, extraction failures, answers in think."""
+    flags = pd.DataFrame(
+        {
+            "model": graded["model"],
+            "accuracy": graded["correct"].astype(bool),
+            "truncated": graded["truncated"].astype(bool),
+            "truncated_but_matching": (graded["truncated"] & graded["answer_matches"]).astype(bool),
+            "finish_reason_unknown": graded["finish_reason"] == "unknown",
+            "no_answer": graded["reason"] == "no_answer",
+            "answer_in_think": graded["answer_in_think"].astype(bool),
+        }
+    )
+    by_model = flags.groupby("model", observed=True)
+    return by_model.size().rename("samples").to_frame().join(by_model.mean()).reset_index()
+
+
+def grade_examples(graded: pd.DataFrame, per_reason: int = 2, seed: int = 0) -> pd.DataFrame:
+    """A few graded samples per reason (seeded), with the end of each response, for reading."""
+    shuffled = graded.sample(frac=1.0, random_state=seed)
+    picked = shuffled.groupby("reason", observed=True, sort=True).head(per_reason).sort_values("reason", kind="stable")
+    picked = picked.assign(response_tail=picked["response"].astype(str).str[-300:])
+    columns = ["reason", "model", "question_id", "sample_idx", "gold", "extracted_answer", "extraction_method",
+               "grader", "finish_reason", "response_tail"]  # fmt: skip
+    return picked[columns].reset_index(drop=True)
+
+
+# --------------------------------------------------------------------------------------------------
+# Judge
+
+
+def openai_judge(model: str = "gpt-4o-mini", base_url: str | None = None) -> Judge:
+    """An LLM judge through any OpenAI-compatible server: asks whether the response's final answer equals the gold.
+
+    The model's reply is only compared with the words YES/NO; it is never executed.
+    """
+    from openai import OpenAI
+
+    client = OpenAI(base_url=base_url) if base_url else OpenAI()
+
+    def judge(problem: str, gold: str, response: str, extracted: ExtractedAnswer | None) -> bool | None:
+        prompt = (
+            "Decide whether the final answer of the RESPONSE equals the REFERENCE answer of the PROBLEM. "
+            "Reply with exactly YES or NO.\n\n"
+            f"PROBLEM:\n{problem}\n\nREFERENCE: {gold}\n\nRESPONSE (end):\n{response[-4000:]}"
+        )
+        reply = client.chat.completions.create(
+            model=model, messages=[{"role": "user", "content": prompt}], temperature=0, max_tokens=3
+        )
+        word = (reply.choices[0].message.content or "").strip().upper()
+        return True if word.startswith("YES") else False if word.startswith("NO") else None
+
+    return judge
+
+
+def make_judge(spec: str) -> Judge | None:
+    """Judge from a params string: "" = off, "openai:MODEL" = :func:`openai_judge` (OPENAI_BASE_URL honoured)."""
+    if not spec:
+        return None
+    kind, _, model = spec.partition(":")
+    if kind != "openai" or not model:
+        raise ValueError(f"judge '{spec}': expected '' (off) or 'openai:MODEL', e.g. openai:gpt-4o-mini")
+    return openai_judge(model)
+
+
+# --------------------------------------------------------------------------------------------------
+# Stage
+
+
+def load_stage_samples(params: GradeParams, input_dir: str | Path, experiment: str = "") -> pd.DataFrame:
+    """The samples to grade: ``input_dir/samples.parquet``, or ``params.inputs`` ingested when input_dir is ""."""
+    from ladder import ingest
+
+    if str(input_dir):
+        return schema.read_table(Path(input_dir) / "samples.parquet")
+    if not params.inputs:
+        raise ValueError("grade: no input: input_dir is empty (no sample stage precedes) and params 'inputs' is empty")
+    return ingest.read_results(
+        params.inputs, params.input_format, model=params.model or None, benchmark=params.benchmark,
+        benchmark_path=params.benchmark_path or None, default_model=experiment or None,
+        drop_unknown=params.drop_unknown,
+    )  # fmt: skip
+
+
+def grade_stage(
+    params: GradeParams, input_dir: str | Path, output_dir: str | Path, experiment: str = ""
+) -> pd.DataFrame:
+    """The whole stage: load (or ingest) the samples, grade them, write ``output_dir/graded.parquet``."""
+    judge = make_judge(params.judge)  # a bad judge spec fails before any grading
+    samples = load_stage_samples(params, input_dir, experiment)
+    problems = None
+    if judge is not None:
+        problems = benchmarks.load_benchmark(params.benchmark, params.benchmark_path or None)
+    graded = grade_frame(
+        samples, math_verify_timeout_s=params.math_verify_timeout_s, judge=judge,
+        cross_check_samples=params.cross_check_samples, seed=params.seed, problems=problems,
+    )  # fmt: skip
+    schema.write_table(graded, Path(output_dir) / "graded.parquet")
+    return graded
+
+
+# --------------------------------------------------------------------------------------------------
+# CLI
+
+
+def _cli(args: argparse.Namespace) -> int:
+    try:
+        samples = schema.read_table(args.samples)
+        graded = grade_frame(
+            samples,
+            math_verify_timeout_s=args.timeout,
+            judge=make_judge(args.judge),
+            cross_check_samples=args.cross_check,
+        )
+        schema.write_table(graded, args.out)
+        summary = reason_counts(graded)
+        print(summary.to_string(index=False))
+        print(f"wrote {len(graded)} graded samples to {args.out}")
+        return 0
+    except (ValueError, OSError) as exc:
+        print(f"ladder grade: error: {exc}", file=sys.stderr)
+        return 2
+
+
+def add_cli(subparsers) -> None:
+    """``ladder grade SAMPLES --out GRADED``."""
+    parser = subparsers.add_parser(
+        "grade", help="grade a samples parquet file (answer extraction, AIME rule, Math-Verify)"
+    )
+    parser.add_argument("samples", type=Path, help="samples parquet (ladder.schema.SAMPLE_COLUMNS)")
+    parser.add_argument("--out", type=Path, required=True, help="graded parquet to write")
+    parser.add_argument("--timeout", type=int, default=5, help="Math-Verify timeout per sample, seconds")
+    parser.add_argument("--judge", default="", help="optional LLM judge, 'openai:MODEL' (default off)")
+    parser.add_argument("--cross-check", type=int, default=0, help="integer-rule samples also checked by Math-Verify")
+    parser.set_defaults(func=_cli)

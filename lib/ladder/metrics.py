@@ -1,0 +1,411 @@
+"""Metrics over repeated samples: avg@n, cov@k (first k, as the study), unbiased pass@k, maj@k, with CIs.
+
+Every metric takes a questions x samples correctness matrix (``correct[q, s]``, samples in ``sample_idx``
+order) and returns a frozen :class:`MetricResult` (statistic, ci_low, ci_high, n, method), like
+``scipy.stats`` results. Confidence intervals are a seeded percentile bootstrap over questions and, within
+each drawn question, over its samples, so they cover both sources of noise the study's 30-question
+tables have. Binomial CIs for one proportion (per model and question) come from statsmodels.
+
+The two "any correct" metrics differ on purpose (report both and say which is which):
+
+* ``cov@k`` is the study's coverage: 1 if any of the *first* k samples is correct (one draw of k).
+* ``pass@k`` is the unbiased estimator ``1 - C(n-c, k) / C(n, k)`` over all k-subsets of the n samples.
+
+Usage::
+
+    from ladder import metrics
+    tables = metrics.outcomes_from_graded(graded)           # model -> Outcomes; unequal n is an error
+    suite = metrics.metric_suite(tables["s1.1-32B"], ks=[2, 4])
+    suite["pass@4"].statistic, suite["pass@4"].ci_low
+
+    >>> import numpy as np
+    >>> r = pass_at_k(np.array([[True, False, False, False]]), k=2, n_bootstrap=0)
+    >>> round(r.statistic, 4)                  # 1 - C(3,2)/C(4,2) = 1 - 3/6
+    0.5
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+from statsmodels.stats.proportion import proportion_confint
+
+DEFAULT_N_BOOTSTRAP = 1000  # resamples of the two-stage bootstrap
+DEFAULT_CONFIDENCE = 0.95  # two-sided CI level
+
+# Method names of proportion_ci -> statsmodels' names ("beta" is Clopper-Pearson).
+_PROPORTION_METHODS = {
+    "wilson": "wilson",
+    "clopper-pearson": "beta",
+    "exact": "beta",
+    "jeffreys": "jeffreys",
+    "agresti-coull": "agresti_coull",
+    "wald": "normal",
+}
+
+
+class MetricsError(ValueError):
+    """Input a metric cannot be computed on honestly (unequal n, k > n, missing questions...)."""
+
+
+@dataclass(frozen=True)
+class MetricResult:
+    """One metric with its CI. ``n`` is the number of samples per question, ``n_questions`` the questions."""
+
+    metric: str  # e.g. "pass@4"
+    statistic: float
+    ci_low: float
+    ci_high: float
+    n: int
+    n_questions: int
+    method: str  # how the statistic and the CI were computed, in words
+
+
+@dataclass(frozen=True)
+class Outcomes:
+    """One model's graded samples as matrices: questions x samples, samples in ``sample_idx`` order.
+
+    ``answer_codes[q, s]`` numbers the distinct extracted answers of question q in order of first
+    appearance (-1: no answer); ``answer_correct[q, u]`` says whether answer code u is correct.
+    """
+
+    model: str
+    question_ids: tuple[str, ...]
+    correct: np.ndarray  # (Q, N) bool
+    answer_codes: np.ndarray  # (Q, N) int64
+    answer_correct: np.ndarray  # (Q, U) bool
+    n_dropped: int = 0  # samples dropped to equalise n (unequal_n="truncate"); 0 otherwise
+    notes: tuple[str, ...] = field(default=())
+
+    @property
+    def n(self) -> int:
+        return int(self.correct.shape[1])
+
+    def subset(self, question_ids: Iterable[str]) -> Outcomes:
+        """The same model restricted to ``question_ids`` (in that order); unknown ids are an error."""
+        index = {q: i for i, q in enumerate(self.question_ids)}
+        wanted = list(question_ids)
+        missing = [q for q in wanted if q not in index]
+        if missing:
+            raise MetricsError(f"model {self.model!r}: no samples for question(s) {', '.join(missing)}")
+        rows = np.array([index[q] for q in wanted], dtype=np.int64)
+        return replace(
+            self,
+            question_ids=tuple(wanted),
+            correct=self.correct[rows],
+            answer_codes=self.answer_codes[rows],
+            answer_correct=self.answer_correct[rows],
+        )
+
+
+def encode_answers(
+    answers: np.ndarray | Sequence[Sequence[object]], correct: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Number each question's distinct answers by first appearance; return (codes, answer_correct).
+
+    ``answers`` is questions x samples of hashable answers, None/NaN meaning "no answer". An answer's
+    correctness is that of its first sample (samples with the same extracted answer grade alike).
+    """
+    correct = np.asarray(correct, dtype=bool)
+    n_q, n_s = correct.shape
+    codes = np.full((n_q, n_s), -1, dtype=np.int64)
+    answer_correct = np.zeros((n_q, max(n_s, 1)), dtype=bool)
+    for q in range(n_q):
+        # pd.factorize keeps order of first appearance and maps NA to -1.
+        row_codes, uniques = pd.factorize(pd.Series(list(answers[q]), dtype=object), use_na_sentinel=True)
+        codes[q] = row_codes
+        for u in range(len(uniques)):
+            answer_correct[q, u] = correct[q, int(np.argmax(row_codes == u))]
+    # Keep only as many answer columns as the busiest question needs: maj@k's vote table is that wide.
+    return codes, answer_correct[:, : max(int(codes.max(initial=-1)) + 1, 1)]
+
+
+def outcomes_from_arrays(
+    correct: np.ndarray, answers: np.ndarray | None = None, model: str = "", question_ids: Sequence[str] | None = None
+) -> Outcomes:
+    """Wrap a questions x samples correctness matrix (and optional answers) as :class:`Outcomes`."""
+    correct = np.asarray(correct, dtype=bool)
+    if correct.ndim != 2 or correct.shape[1] == 0:
+        raise MetricsError(f"correct must be a questions x samples matrix with n >= 1, got shape {correct.shape}")
+    if answers is None:
+        # Without answers each sample votes for "correct" or "wrong": maj@k becomes "more than half correct".
+        answers = np.where(correct, "correct", "wrong")
+    codes, answer_correct = encode_answers(np.asarray(answers, dtype=object), correct)
+    ids = tuple(question_ids) if question_ids is not None else tuple(str(i) for i in range(correct.shape[0]))
+    return Outcomes(model, ids, correct, codes, answer_correct)
+
+
+def outcomes_from_graded(
+    graded: pd.DataFrame, unequal_n: Literal["error", "truncate"] = "error", source: str = "<graded>"
+) -> dict[str, Outcomes]:
+    """Split a graded table (``ladder.schema``) into one :class:`Outcomes` per model.
+
+    Every question of a model must have the same number of samples. ``unequal_n="error"`` (default)
+    raises naming the model and the questions; ``"truncate"`` keeps the first n_min samples (by
+    ``sample_idx``) of every question and records how many were dropped in ``Outcomes.notes``.
+    """
+    needed = ["model", "question_id", "sample_idx", "correct", "extracted_answer"]
+    missing = [c for c in needed if c not in graded.columns]
+    if missing:
+        raise MetricsError(f"{source}: missing column(s) {', '.join(missing)}")
+    dup = graded.duplicated(["model", "question_id", "sample_idx"], keep=False)
+    if dup.any():
+        first = graded.loc[dup, ["model", "question_id", "sample_idx"]].iloc[0].to_dict()
+        raise MetricsError(
+            f"{source}: {int(dup.sum())} rows share a (model, question_id, sample_idx) key, e.g. {first}"
+        )
+    if graded["correct"].isna().any():
+        raise MetricsError(f"{source}: column 'correct' has missing values")
+    out: dict[str, Outcomes] = {}
+    frame = graded.sort_values(["model", "question_id", "sample_idx"], kind="stable")
+    for model, rows in frame.groupby("model", sort=True):
+        counts = rows.groupby("question_id", sort=True).size()
+        n_min, n_max = int(counts.min()), int(counts.max())
+        notes: tuple[str, ...] = ()
+        dropped = 0
+        if n_min != n_max:
+            detail = ", ".join(f"{q}: {c}" for q, c in counts[counts != n_max].items())
+            if unequal_n == "error":
+                raise MetricsError(
+                    f"{source}: model {model!r} has unequal samples per question (n from {n_min} to {n_max}; "
+                    f"questions with fewer than {n_max}: {detail}). Fill the gaps or pass unequal_n='truncate' "
+                    f"to use the first {n_min} samples of every question."
+                )
+            dropped = int(counts.sum() - n_min * len(counts))
+            rows = rows.groupby("question_id", sort=True).head(n_min)
+            notes = (f"unequal n ({n_min}..{n_max}): truncated to the first {n_min} samples, {dropped} dropped",)
+        qids = tuple(str(q) for q in counts.index)
+        correct = rows["correct"].to_numpy(dtype=bool).reshape(len(qids), n_min)
+        answers = rows["extracted_answer"].astype(object).to_numpy().reshape(len(qids), n_min)
+        codes, answer_correct = encode_answers(answers, correct)
+        out[str(model)] = Outcomes(str(model), qids, correct, codes, answer_correct, dropped, notes)
+    return out
+
+
+# ---------------------------------------------------------------- per-question estimators (vectorised)
+
+
+def pass_at_k_table(n: int, k: int) -> np.ndarray:
+    """Unbiased pass@k for c = 0..n correct out of n: ``1 - C(n-c, k) / C(n, k)``, exact integer arithmetic."""
+    if not 1 <= k <= n:
+        raise MetricsError(f"pass@k needs 1 <= k <= n, got k={k}, n={n}")
+    total = math.comb(n, k)
+    return np.array([1.0 - math.comb(n - c, k) / total for c in range(n + 1)])
+
+
+def pass_at_k_unbiased(n: int, c: np.ndarray | int, k: int) -> np.ndarray:
+    """Unbiased pass@k per question from c correct of n samples (array in, array out)."""
+    c = np.asarray(c)
+    if np.any((c < 0) | (c > n)):
+        raise MetricsError(f"correct counts must lie in 0..{n}")
+    return pass_at_k_table(n, k)[c]
+
+
+def _majority_correct(codes: np.ndarray, question_rows: np.ndarray, answer_correct: np.ndarray) -> np.ndarray:
+    """Whether the most frequent answer is correct, for codes (..., Q, k) of questions ``question_rows``.
+
+    Ties go to the answer that appeared first among the question's samples (lowest code); "no answer"
+    never wins; a question whose samples have no answer at all counts as wrong.
+    """
+    *lead, n_q, k = codes.shape
+    n_u = answer_correct.shape[1] + 1  # column 0 collects "no answer"
+    groups = int(np.prod(lead, dtype=np.int64)) * n_q
+    flat = (np.arange(groups).reshape(*lead, n_q, 1) * n_u + codes + 1).ravel()
+    counts = np.bincount(flat, minlength=groups * n_u).reshape(*lead, n_q, n_u)[..., 1:]
+    winner = counts.argmax(axis=-1)
+    has_vote = counts.max(axis=-1) > 0
+    rows = np.broadcast_to(question_rows, winner.shape)
+    return answer_correct[rows, winner] & has_vote
+
+
+def _per_question(metric: str, k: int, correct: np.ndarray, codes: np.ndarray, rows: np.ndarray, oc: Outcomes):
+    """Per-question value of ``metric`` on (..., Q, n) matrices; returns (..., Q) floats."""
+    n = correct.shape[-1]
+    if metric == "avg":
+        return correct.mean(axis=-1)
+    if metric == "cov":
+        return correct[..., :k].any(axis=-1).astype(float)
+    if metric == "pass":
+        return pass_at_k_table(n, k)[correct.sum(axis=-1)]
+    if metric == "maj":
+        return _majority_correct(codes[..., :k], rows, oc.answer_correct).astype(float)
+    raise MetricsError(f"unknown metric {metric!r}; expected avg, cov, pass or maj")
+
+
+_METHOD_TEXT = {
+    "avg": "mean correctness over the n samples, averaged over questions",
+    "cov": "1 if any of the first {k} samples is correct (the study's cov@k), averaged over questions",
+    "pass": "unbiased pass@k = 1 - C(n-c,{k})/C(n,{k}), averaged over questions",
+    "maj": "majority answer of the first {k} samples is correct (ties: earliest answer), averaged over questions",
+}
+
+
+def _parse(name: str, n: int) -> tuple[str, int]:
+    """``"pass@4"`` -> ("pass", 4); ``"cov@n"`` -> ("cov", n). avg takes no k other than n."""
+    kind, _, k_text = name.partition("@")
+    if kind not in _METHOD_TEXT or not (k_text == "n" or k_text.isdigit()):
+        raise MetricsError(f"unknown metric {name!r}; expected avg@n, cov@K, pass@K or maj@K (K an integer or n)")
+    k = n if k_text == "n" else int(k_text)
+    if kind == "avg" and k != n:
+        raise MetricsError(f"{name}: avg@n averages all n={n} samples; there is no avg@{k}")
+    if not 1 <= k <= n:
+        raise MetricsError(f"{name}: k={k} but only n={n} samples per question")
+    return kind, k
+
+
+def _bootstrap_replicates(
+    outcomes: Outcomes, parsed: Mapping[str, tuple[str, int]], n_bootstrap: int, rng: np.random.Generator
+) -> dict[str, np.ndarray]:
+    """Each metric over ``n_bootstrap`` two-stage resamples: questions with replacement, then each drawn
+    question's n samples with replacement.
+
+    The resampled samples are drawn through their sufficient statistics instead of B x Q x n indices (same
+    distribution, about 20x less work): among n draws with replacement from a question with c of n correct, the
+    number correct in the first k draws is Binomial(k, c/n), independent segment by segment, so cov@k for
+    every k, avg@n and pass@k come from one consistent set of segment counts; the answers among the first k
+    draws of maj@k are Multinomial(k, answer frequencies).
+    """
+    correct, codes = outcomes.correct, outcomes.answer_codes
+    n_q, n = correct.shape
+    q_idx = rng.integers(0, n_q, size=(n_bootstrap, n_q))
+    c_drawn = correct.sum(axis=1)[q_idx]
+    cuts = sorted({k for kind, k in parsed.values() if kind == "cov"} | {n})
+    correct_in_first: dict[int, np.ndarray] = {}
+    running, previous = np.zeros(q_idx.shape, dtype=np.int64), 0
+    for cut in cuts:
+        # Binomial(cut - previous, c/n) by inverse CDF: p only takes the values c/n, so one CDF table serves
+        # every draw, and comparing uniforms to it is several times faster than Generator.binomial.
+        trials = cut - previous
+        cdf = stats.binom.cdf(np.arange(trials + 1)[None, :], trials, np.arange(n + 1)[:, None] / n)
+        uniform = rng.random(q_idx.shape)
+        running = running + (uniform[..., None] > cdf[c_drawn]).sum(axis=-1)
+        correct_in_first[cut], previous = running, cut
+    answer_freq = None
+    out: dict[str, np.ndarray] = {}
+    for name, (kind, k) in parsed.items():
+        if kind == "avg":
+            per_question = correct_in_first[n] / n
+        elif kind == "pass":
+            per_question = pass_at_k_table(n, k)[correct_in_first[n]]
+        elif kind == "cov":
+            per_question = correct_in_first[k] > 0
+        else:
+            if answer_freq is None:
+                n_u = outcomes.answer_correct.shape[1]
+                # Columns 0..U-1: answers by code; column U: "no answer" (never wins the vote).
+                counts = np.zeros((n_q, n_u + 1))
+                np.add.at(counts, (np.repeat(np.arange(n_q), n), np.where(codes < 0, n_u, codes).ravel()), 1)
+                answer_freq = counts / n
+            votes = rng.multinomial(k, answer_freq[q_idx])[..., :-1]
+            winner = votes.argmax(axis=-1)  # ties: lowest code = the answer seen first
+            per_question = outcomes.answer_correct[q_idx, winner] & (votes.max(axis=-1) > 0)
+        out[name] = per_question.mean(axis=-1)
+    return out
+
+
+def metric_suite(
+    outcomes: Outcomes,
+    metrics: Sequence[str] = ("avg@n", "cov@n", "pass@1", "maj@n"),
+    *,
+    n_bootstrap: int = DEFAULT_N_BOOTSTRAP,
+    confidence: float = DEFAULT_CONFIDENCE,
+    seed: int = 0,
+) -> dict[str, MetricResult]:
+    """Compute several metrics of one model with CIs from one shared seeded bootstrap.
+
+    Metric names: ``avg@n``, ``cov@k``, ``pass@k``, ``maj@k`` (k an integer or ``n``). Point estimates use
+    the samples as given (cov@k and maj@k: the first k). The bootstrap draws questions with replacement,
+    then for each drawn question n samples with replacement from its own samples (two-stage;
+    scipy.stats.bootstrap resamples one level only, hence hand-written); the CI is the percentile
+    interval. ``n_bootstrap=0`` gives point estimates with NaN CIs.
+    """
+    correct, codes = outcomes.correct, outcomes.answer_codes
+    n_q, n = correct.shape
+    if n_q == 0:
+        raise MetricsError(f"model {outcomes.model!r}: no questions")
+    parsed = {name: _parse(name, n) for name in metrics}
+    rows = np.arange(n_q)
+    point = {
+        name: float(_per_question(kind, k, correct, codes, rows, outcomes).mean())
+        for name, (kind, k) in parsed.items()
+    }
+    lows = dict.fromkeys(parsed, math.nan)
+    highs = dict.fromkeys(parsed, math.nan)
+    if n_bootstrap > 0:
+        alpha = 1.0 - confidence
+        replicates = _bootstrap_replicates(outcomes, parsed, n_bootstrap, np.random.default_rng(seed))
+        for name, values in replicates.items():
+            lows[name], highs[name] = (float(v) for v in np.quantile(values, [alpha / 2, 1 - alpha / 2]))
+    ci_text = (
+        f"{confidence:.0%} percentile bootstrap over questions and samples ({n_bootstrap} resamples, seed {seed})"
+        if n_bootstrap > 0
+        else "no CI (n_bootstrap=0)"
+    )
+    extra = "; " + "; ".join(outcomes.notes) if outcomes.notes else ""
+    return {
+        name: MetricResult(
+            metric=f"avg@{n}" if kind == "avg" else f"{kind}@{k}",
+            statistic=point[name],
+            ci_low=lows[name],
+            ci_high=highs[name],
+            n=n,
+            n_questions=n_q,
+            method=_METHOD_TEXT[kind].format(k=k) + "; " + ci_text + extra,
+        )
+        for name, (kind, k) in parsed.items()
+    }
+
+
+def _single(metric: str, correct, answers=None, **kwargs) -> MetricResult:
+    outcomes = correct if isinstance(correct, Outcomes) else outcomes_from_arrays(correct, answers)
+    return metric_suite(outcomes, [metric], **kwargs)[metric]
+
+
+def avg_at_n(correct: np.ndarray | Outcomes, **kwargs) -> MetricResult:
+    """avg@n: mean correctness over each question's n samples, averaged over questions (kwargs: bootstrap)."""
+    return _single("avg@n", correct, **kwargs)
+
+
+def cov_at_k(correct: np.ndarray | Outcomes, k: int, **kwargs) -> MetricResult:
+    """cov@k as the study computes it: 1 if any of the first k samples is correct, averaged over questions."""
+    return _single(f"cov@{k}", correct, **kwargs)
+
+
+def pass_at_k(correct: np.ndarray | Outcomes, k: int, **kwargs) -> MetricResult:
+    """Unbiased pass@k ``1 - C(n-c, k)/C(n, k)`` per question, averaged over questions."""
+    return _single(f"pass@{k}", correct, **kwargs)
+
+
+def maj_at_k(correct: np.ndarray | Outcomes, k: int, answers: np.ndarray | None = None, **kwargs) -> MetricResult:
+    """maj@k: the most frequent extracted answer among the first k samples is correct, averaged over questions.
+
+    ``answers`` (questions x samples, None = no answer) is needed unless ``correct`` is an :class:`Outcomes`.
+    """
+    return _single(f"maj@{k}", correct, answers, **kwargs)
+
+
+# ---------------------------------------------------------------- one proportion
+
+
+def proportion_ci(
+    successes: np.ndarray | int,
+    trials: np.ndarray | int,
+    confidence: float = DEFAULT_CONFIDENCE,
+    method: str = "wilson",
+) -> tuple[np.ndarray, np.ndarray]:
+    """Binomial CI for successes/trials (vectorised): wilson, clopper-pearson, jeffreys, agresti-coull, wald."""
+    if method not in _PROPORTION_METHODS:
+        raise MetricsError(f"unknown CI method {method!r}; expected one of {', '.join(_PROPORTION_METHODS)}")
+    low, high = proportion_confint(successes, trials, alpha=1.0 - confidence, method=_PROPORTION_METHODS[method])
+    return np.clip(np.asarray(low, dtype=float), 0, 1), np.clip(np.asarray(high, dtype=float), 0, 1)
+
+
+def results_frame(results: Mapping[str, MetricResult]) -> pd.DataFrame:
+    """MetricResults as a table (one row each), for display."""
+    return pd.DataFrame([r.__dict__ for r in results.values()])

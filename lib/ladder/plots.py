@@ -1,0 +1,230 @@
+"""Figures of the book, one function each, every one returning a matplotlib Figure.
+
+Figures are built on ``matplotlib.figure.Figure`` rather than pyplot, so they hold no global state
+(a loop of plots leaks nothing), show exactly once when a notebook cell returns them, and save with
+any backend. Pass ``out_dir`` to also save the figure as ``out_dir/<name>.png``.
+
+Usage::
+
+    from ladder import plots, tiers
+    analysis = tiers.analyse_panel(graded, params)
+    plots.plot_tier_ladder(analysis.accuracy, analysis.tier_of, out_dir="runs/x")   # the study's Figure 1 (right)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import seaborn as sns
+from matplotlib.figure import Figure
+
+TIER_ORDER = ("easy", "medium", "hard", "exh")
+TIER_LABELS = {"easy": "Easy", "medium": "Medium", "hard": "Hard", "exh": "Exh", "all": "All"}
+TIER_COLORS = {"easy": "#4daf4a", "medium": "#377eb8", "hard": "#ff7f00", "exh": "#e41a1c", "all": "#777777"}
+DPI = 120  # PNG resolution of saved figures
+
+
+def save_figure(fig: Figure, out_dir: str | Path | None, name: str) -> Path | None:
+    """Save ``fig`` as ``out_dir/name.png`` (no-op when ``out_dir`` is None or empty); returns the path."""
+    if not out_dir:
+        return None
+    path = Path(out_dir) / f"{name}.png"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=DPI)
+    return path
+
+
+def _tiers_present(tier_of: Mapping[str, str]) -> list[str]:
+    present = set(tier_of.values())
+    return [t for t in TIER_ORDER if t in present] + sorted(present - set(TIER_ORDER))
+
+
+def question_order(accuracy: pd.DataFrame, tier_of: Mapping[str, str]) -> list[str]:
+    """Questions sorted by tier (easy -> exh), then by mean accuracy over the panel, highest first."""
+    tiers = _tiers_present(tier_of)
+    mean = accuracy.mean(axis=1)
+    keyed = [(tiers.index(tier_of[q]), -mean[q], str(q)) for q in accuracy.index]
+    return [q for *_, q in sorted(keyed)]
+
+
+def _tier_bands(ax, order: Sequence[str], tier_of: Mapping[str, str], label_y: float | None = None) -> None:
+    """Shade each tier's run of questions along x and write its name at the top."""
+    start = 0
+    for i in range(1, len(order) + 1):
+        if i == len(order) or tier_of[order[i]] != tier_of[order[start]]:
+            tier = tier_of[order[start]]
+            ax.axvspan(start - 0.5, i - 0.5, color=TIER_COLORS.get(tier, "#999999"), alpha=0.12, lw=0)
+            if label_y is not None:
+                ax.text(
+                    (start + i - 1) / 2, label_y, TIER_LABELS.get(tier, tier), ha="center", va="bottom", fontsize=9
+                )
+            start = i
+
+
+def plot_tier_ladder(
+    accuracy: pd.DataFrame,
+    tier_of: Mapping[str, str],
+    groups: Mapping[str, Sequence[str]] | None = None,
+    title: str = "Accuracy per question, sorted within tiers",
+    out_dir: str | Path | None = None,
+) -> Figure:
+    """The study's Figure 1 (right): avg@n per question, questions sorted within tier bands, one line per model.
+
+    ``accuracy`` is questions x models (avg@n). With ``groups`` (name -> models) each line is a group's
+    mean; models in no group keep a line of their own.
+    """
+    order = question_order(accuracy, tier_of)
+    lines = accuracy.loc[order]
+    if groups:
+        grouped = set(m for members in groups.values() for m in members)
+        columns = {name: lines[list(members)].mean(axis=1) for name, members in groups.items()}
+        columns.update({m: lines[m] for m in lines.columns if m not in grouped})
+        lines = pd.DataFrame(columns)
+    fig = Figure(figsize=(max(7.0, 0.28 * len(order) + 2), 4.2), layout="constrained")
+    ax = fig.subplots()
+    _tier_bands(ax, order, tier_of, label_y=1.03)
+    x = np.arange(len(order))
+    for name in lines.columns:
+        ax.plot(x, lines[name].to_numpy() * 100, marker="o", ms=3.5, lw=1.4, label=str(name))
+    ax.set_xticks(x, [str(q) for q in order], rotation=90, fontsize=8)
+    ax.set_xlim(-0.5, len(order) - 0.5)
+    ax.set_ylim(-3, 112)
+    ax.set_xlabel("question (sorted within tier)")
+    ax.set_ylabel("avg@n (%)")
+    ax.set_title(title)
+    ax.legend(fontsize=8, loc="upper right", ncols=2 if lines.shape[1] > 6 else 1, framealpha=0.9)
+    save_figure(fig, out_dir, "tier_ladder")
+    return fig
+
+
+def plot_accuracy_heatmap(
+    accuracy: pd.DataFrame, tier_of: Mapping[str, str] | None = None, out_dir: str | Path | None = None
+) -> Figure:
+    """Model x question heatmap of avg@n; questions sorted within tiers, tier boundaries marked."""
+    order = question_order(accuracy, tier_of) if tier_of else list(accuracy.index)
+    data = accuracy.loc[order].T * 100
+    fig = Figure(figsize=(max(7.0, 0.3 * len(order) + 3), max(2.5, 0.35 * len(data) + 1.5)), layout="constrained")
+    ax = fig.subplots()
+    sns.heatmap(data, ax=ax, vmin=0, vmax=100, cmap="viridis", cbar_kws={"label": "avg@n (%)"}, linewidths=0.2)
+    if tier_of:
+        bounds = [i for i in range(1, len(order)) if tier_of[order[i]] != tier_of[order[i - 1]]]
+        for b in bounds:
+            ax.axvline(b, color="white", lw=2.5)
+        starts = [0, *bounds]
+        ends = [*bounds, len(order)]
+        for s, e in zip(starts, ends, strict=True):
+            tier = tier_of[order[s]]
+            ax.text((s + e) / 2, -0.15, TIER_LABELS.get(tier, tier), ha="center", va="bottom", fontsize=9)
+    ax.set_xlabel("question")
+    ax.set_ylabel("model")
+    save_figure(fig, out_dir, "accuracy_heatmap")
+    return fig
+
+
+def _tier_rows(tier_table: pd.DataFrame, include_all: bool) -> pd.DataFrame:
+    tiers = [t for t in (*TIER_ORDER, "all") if t in set(tier_table["tier"]) and (include_all or t != "all")]
+    return tier_table[tier_table["tier"].isin(tiers)], tiers
+
+
+def plot_tier_accuracy(
+    tier_table: pd.DataFrame, metric: str = "avg@n", include_all: bool = True, out_dir: str | Path | None = None
+) -> Figure:
+    """Per-tier bars of ``metric`` for each model, with the table's CIs as error bars (tiers.csv rows)."""
+    rows, tiers = _tier_rows(tier_table, include_all)
+    models = list(dict.fromkeys(rows["model"]))
+    width = 0.8 / max(len(models), 1)
+    fig = Figure(figsize=(max(6.0, 1.2 * len(tiers) + 0.15 * len(models) * len(tiers)), 4.0), layout="constrained")
+    ax = fig.subplots()
+    palette = sns.color_palette("tab10" if len(models) <= 10 else "husl", len(models))
+    for i, model in enumerate(models):
+        sub = rows[rows["model"] == model].set_index("tier").reindex(tiers)
+        value = sub[metric].to_numpy() * 100
+        err = np.vstack([value - sub[f"{metric}_ci_low"] * 100, sub[f"{metric}_ci_high"] * 100 - value])
+        x = np.arange(len(tiers)) - 0.4 + width * (i + 0.5)
+        ax.bar(x, value, width, yerr=np.nan_to_num(err), capsize=2, color=palette[i], label=str(model))
+    ax.set_xticks(np.arange(len(tiers)), [TIER_LABELS.get(t, t) for t in tiers])
+    ax.set_ylim(0, 105)
+    ax.set_ylabel(f"{metric} (%)")
+    ax.set_title(f"{metric} per tier with {'CIs' if rows[f'{metric}_ci_low'].notna().any() else 'no CIs'}")
+    ax.legend(fontsize=8, ncols=2 if len(models) > 6 else 1)
+    save_figure(fig, out_dir, "tier_accuracy")
+    return fig
+
+
+def _ci_err(row: pd.Series, metric: str):
+    """Error bar lengths (in %) of ``metric`` from its CI columns; None without CI."""
+    low, high = row[f"{metric}_ci_low"], row[f"{metric}_ci_high"]
+    if pd.isna(low):
+        return None
+    return [[max(row[metric] - low, 0) * 100], [max(high - row[metric], 0) * 100]]
+
+
+def plot_potential_vs_stability(
+    tier_table: pd.DataFrame, potential: str = "cov@n", stability: str = "avg@n", out_dir: str | Path | None = None
+) -> Figure:
+    """avg@n (stability, x) against cov@n (potential, y) per model, one panel per tier; gap = instability."""
+    rows, tiers = _tier_rows(tier_table, include_all=False)
+    fig = Figure(figsize=(3.2 * max(len(tiers), 1) + 1.5, 3.6), layout="constrained")
+    axes = np.atleast_1d(fig.subplots(1, max(len(tiers), 1), sharey=True))
+    models = list(dict.fromkeys(rows["model"]))
+    palette = dict(zip(models, sns.color_palette("tab10" if len(models) <= 10 else "husl", len(models)), strict=True))
+    for ax, tier in zip(axes, tiers, strict=False):
+        sub = rows[rows["tier"] == tier]
+        ax.plot([0, 100], [0, 100], color="#999999", lw=0.8, ls="--")
+        for _, r in sub.iterrows():
+            ax.errorbar(
+                r[stability] * 100,
+                r[potential] * 100,
+                xerr=_ci_err(r, stability),
+                yerr=_ci_err(r, potential),
+                fmt="o",
+                ms=5,
+                color=palette[r["model"]],
+                label=str(r["model"]),
+                elinewidth=0.8,
+            )
+        ax.set_title(TIER_LABELS.get(tier, tier), color=TIER_COLORS.get(tier, "black"))
+        ax.set_xlim(-3, 103)
+        ax.set_ylim(-3, 103)
+        ax.set_xlabel(f"{stability} (%) stability")
+    axes[0].set_ylabel(f"{potential} (%) potential")
+    handles, labels = axes[0].get_legend_handles_labels()
+    if handles:
+        fig.legend(handles, labels, loc="outside right upper", fontsize=8)
+    save_figure(fig, out_dir, "potential_vs_stability")
+    return fig
+
+
+def plot_irt_difficulty(
+    questions: pd.DataFrame, tier_of: Mapping[str, str] | None = None, out_dir: str | Path | None = None
+) -> Figure:
+    """IRT difficulty per question with its CI, questions sorted by difficulty, coloured by tier.
+
+    ``questions`` has columns question_id, irt_difficulty, irt_ci_low, irt_ci_high (questions.csv).
+    """
+    table = questions.sort_values("irt_difficulty").reset_index(drop=True)
+    fig = Figure(figsize=(max(7.0, 0.28 * len(table) + 2), 3.8), layout="constrained")
+    ax = fig.subplots()
+    for tier in _tiers_present(tier_of) if tier_of else [None]:
+        sub = table if tier is None else table[table["question_id"].map(tier_of) == tier]
+        ax.errorbar(
+            sub.index,
+            sub["irt_difficulty"],
+            yerr=[sub["irt_difficulty"] - sub["irt_ci_low"], sub["irt_ci_high"] - sub["irt_difficulty"]],
+            fmt="o",
+            ms=4,
+            capsize=2,
+            color=TIER_COLORS.get(tier, "#333333") if tier else "#333333",
+            label=TIER_LABELS.get(tier, tier) if tier else None,
+        )
+    ax.set_xticks(table.index, table["question_id"].astype(str), rotation=90, fontsize=8)
+    ax.set_xlabel("question (sorted by difficulty)")
+    ax.set_ylabel("difficulty (logits)")
+    ax.set_title("IRT difficulty with CIs")
+    if tier_of:
+        ax.legend(fontsize=8, title="tier")
+    save_figure(fig, out_dir, "irt_difficulty")
+    return fig

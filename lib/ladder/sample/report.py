@@ -1,0 +1,104 @@
+"""Tables and figures of notebook 30_sample: what was sampled, token lengths, truncation, examples.
+
+Each function takes a samples table (``ladder.schema.SAMPLE_COLUMNS``) and returns a DataFrame or a
+matplotlib Figure; figure functions also save into ``out_dir`` when given.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+
+def settings_table(samples: pd.DataFrame) -> pd.DataFrame:
+    """One row per (model, backend, settings): what was sampled, how many questions and samples each."""
+    keys = [
+        "model",
+        "model_revision",
+        "backend",
+        "backend_version",
+        "benchmark",
+        "temperature",
+        "top_p",
+        "max_new_tokens",
+    ]
+    grouped = samples.groupby(keys, dropna=False, sort=False)
+    out = grouped.agg(
+        questions=("question_id", "nunique"),
+        samples=("sample_idx", "size"),
+        samples_per_question=("sample_idx", lambda s: s.groupby(samples.loc[s.index, "question_id"]).size().max()),
+        first_seed=("seed", "first"),
+    )
+    return out.reset_index()
+
+
+def truncation_table(samples: pd.DataFrame) -> pd.DataFrame:
+    """Per model: samples, truncated (finish_reason 'length'), rate with a 95% Wilson interval, token stats."""
+    from statsmodels.stats.proportion import proportion_confint
+
+    rows = []
+    for model, group in samples.groupby("model", sort=False):
+        truncated = int((group["finish_reason"] == "length").sum())
+        low, high = proportion_confint(truncated, len(group), alpha=0.05, method="wilson")
+        tokens = group["n_tokens"].astype("Float64")
+        rows.append(
+            {
+                "model": model,
+                "samples": len(group),
+                "truncated": truncated,
+                "truncation_rate": truncated / len(group),
+                "ci_low": low,
+                "ci_high": high,
+                "unknown_finish": int((group["finish_reason"] == "unknown").sum()),
+                "median_tokens": tokens.median(),
+                "mean_tokens": tokens.mean(),
+                "max_tokens": tokens.max(),
+                "max_new_tokens": int(group["max_new_tokens"].max()),
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def token_length_figure(samples: pd.DataFrame, out_dir: str | Path | None = None):
+    """Histogram of generated tokens, one panel per model, stacked by finish reason; saved as ``token_lengths.png``.
+
+    Built on ``matplotlib.figure.Figure`` (no pyplot state), so a notebook cell shows it exactly once.
+    """
+    import seaborn as sns
+    from matplotlib.figure import Figure
+
+    from ladder.plots import save_figure
+
+    data = samples.assign(
+        n_tokens=samples["n_tokens"].astype("float64"),
+        finished=samples["finish_reason"].map({"stop": "stop", "length": "length (truncated)"}).fillna("unknown"),
+    )
+    models = list(dict.fromkeys(data["model"]))
+    fig = Figure(figsize=(7, 2.6 * len(models)))
+    axes = fig.subplots(len(models), 1, squeeze=False, sharex=True)
+    for ax, model in zip(axes[:, 0], models, strict=True):
+        part = data[data["model"] == model]
+        sns.histplot(
+            part,
+            x="n_tokens",
+            hue="finished",
+            multiple="stack",
+            bins=30,
+            ax=ax,
+            hue_order=["stop", "length (truncated)", "unknown"],
+        )
+        ax.axvline(float(part["max_new_tokens"].max()), color="black", linestyle="--", linewidth=1)
+        ax.set_title(f"{model}: generated tokens (dashed: max_new_tokens)")
+        ax.set_xlabel("generated tokens")
+    fig.tight_layout()
+    save_figure(fig, out_dir, "token_lengths")
+    return fig
+
+
+def examples_table(samples: pd.DataFrame, k: int = 3, max_chars: int = 300) -> pd.DataFrame:
+    """Sample 0 of the first ``k`` questions of each model, responses cut to ``max_chars`` for display."""
+    first = samples[samples["sample_idx"] == 0].groupby("model", sort=False).head(k)
+    out = first[["model", "question_id", "gold", "finish_reason", "n_tokens", "response"]].copy()
+    out["response"] = out["response"].map(lambda text: text if len(text) <= max_chars else text[:max_chars] + " [...]")
+    return out.reset_index(drop=True)

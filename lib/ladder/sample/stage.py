@@ -1,0 +1,298 @@
+"""The sampling stage: questions -> requests -> a backend -> ``samples.parquet``, resumable.
+
+The notebook 30_sample calls :func:`sample_stage`; the command line calls :func:`run_sampling`
+through ``ladder sample`` (or ``python -m ladder.sample``)::
+
+    ladder sample --params my_sample.yaml --questions aime24.jsonl --out runs/x --experiment base
+    ladder sample --set model=runs/tiny --set n=4 --set max_new_tokens=64 --questions q.jsonl --out runs/x
+
+Files in the output folder: ``request.json`` (the run's identity), ``samples.jsonl`` (rows as they
+are produced) and, once every request is done, ``samples.parquet`` (schema
+``ladder.schema.SAMPLE_COLUMNS``, rows in canonical order: questions in benchmark order, samples 0..n-1).
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+from pathlib import Path
+
+import pandas as pd
+
+from ladder import schema
+from ladder.sample.params import SampleParams
+from ladder.sample.progress import SAMPLES_JSONL, ProgressLog, read_records
+from ladder.sample.requests import (
+    Generation,
+    SampleError,
+    SampleRequest,
+    build_requests,
+    check_questions,
+    prompt_hash,
+    run_identity,
+    select_questions,
+)
+
+SAMPLES_PARQUET = "samples.parquet"
+_WHOLE_FILE_LIMIT = 64 * 2**20  # files up to this size are hashed whole for the checkpoint fingerprint
+
+
+def checkpoint_fingerprint(model_dir: str | Path) -> str:
+    """A revision for a local checkpoint: sha256 over its files (``local:<16 hex>``).
+
+    Files up to 64 MiB are hashed whole; larger ones (weight shards of big models) by size plus
+    their first and last MiB, which include the safetensors header, so fingerprinting a 64 GB
+    checkpoint stays fast.
+    """
+    digest = hashlib.sha256()
+    root = Path(model_dir)
+    for path in sorted(p for p in root.rglob("*") if p.is_file()):
+        size = path.stat().st_size
+        digest.update(f"{path.relative_to(root)}\x1f{size}\x1f".encode())
+        with open(path, "rb") as handle:
+            if size <= _WHOLE_FILE_LIMIT:
+                digest.update(handle.read())
+            else:
+                digest.update(handle.read(2**20))
+                handle.seek(size - 2**20)
+                digest.update(handle.read())
+    return "local:" + digest.hexdigest()[:16]
+
+
+def resolve_model(params: SampleParams, input_dir: str | Path | None = None) -> tuple[str, str]:
+    """(what to load: a local folder or, for openai, the served name; its revision).
+
+    A trained model in ``input_dir/model`` wins over ``params.model``. A hub id is fetched with
+    ``huggingface_hub.snapshot_download`` (cache first), whose folder name is the commit hash.
+    """
+    if input_dir and (Path(input_dir) / "model").is_dir():
+        path = Path(input_dir) / "model"
+        return str(path), checkpoint_fingerprint(path)
+    if not params.model:
+        raise SampleError("sample.model is empty and no trained model was found in input_dir/model; set sample.model")
+    if Path(params.model).exists():
+        if not (Path(params.model) / "config.json").is_file() and params.backend != "openai":
+            raise SampleError(f"sample.model {params.model!r}: a folder without config.json is not an HF checkpoint")
+        return params.model, checkpoint_fingerprint(params.model)
+    if params.model.startswith((".", "/", "~")):
+        raise SampleError(f"sample.model {params.model!r}: no such local folder")
+    if params.backend == "openai" and not (params.apply_chat_template and params.openai_api == "completions"):
+        return params.model, ""  # the server holds the model; nothing is needed here
+    from huggingface_hub import snapshot_download
+
+    # The openai backend needs only the tokenizer (for the chat template), not the weights.
+    tokenizer_files = ["*.json", "*.jinja", "*.model", "*.txt", "*.tiktoken"] if params.backend == "openai" else None
+    try:
+        path = snapshot_download(params.model, revision=params.revision, allow_patterns=tokenizer_files)
+    except Exception as exc:
+        raise SampleError(
+            f"sample.model {params.model!r}@{params.revision}: cannot fetch from the hub: {exc}"
+        ) from exc
+    return path, Path(path).name
+
+
+def read_questions(path: str | Path) -> pd.DataFrame:
+    """A local questions table (jsonl, json, csv or parquet) with question_id (or id), problem, answer."""
+    path = Path(path)
+    if not path.is_file():
+        raise SampleError(f"{path}: no such questions file")
+    suffix = path.suffix.lower()
+    if suffix in (".jsonl", ".json"):
+        frame = pd.read_json(path, lines=suffix == ".jsonl", dtype=False)
+    elif suffix == ".csv":
+        frame = pd.read_csv(path, dtype=str)
+    elif suffix == ".parquet":
+        frame = pd.read_parquet(path)
+    else:
+        raise SampleError(f"{path}: unknown questions format {suffix!r}; use .jsonl, .json, .csv or .parquet")
+    if "question_id" not in frame.columns and "id" in frame.columns:
+        frame = frame.rename(columns={"id": "question_id"})
+    return check_questions(frame, str(path))
+
+
+def _record(request: SampleRequest, generation: Generation, params: SampleParams, meta: dict) -> dict:
+    return {
+        "model": meta["model_name"],
+        "model_revision": meta["model_revision"],
+        "benchmark": params.benchmark,
+        "question_id": request.question_id,
+        "sample_idx": request.sample_idx,
+        "prompt": request.prompt,
+        "prompt_hash": prompt_hash(request.prompt),
+        "response": generation.response,
+        "n_tokens": generation.n_tokens,
+        "finish_reason": generation.finish_reason,
+        "seed": request.seed,
+        "temperature": params.temperature,
+        "top_p": params.top_p,
+        "max_new_tokens": params.max_new_tokens,
+        "backend": params.backend,
+        "backend_version": meta["backend_version"],
+        "gold": request.gold,
+    }
+
+
+def _backend(name: str):
+    if name == "hf":
+        from ladder.sample import hf_backend as module
+    elif name == "vllm":
+        from ladder.sample import vllm_backend as module
+    else:
+        from ladder.sample import openai_backend as module
+    return module
+
+
+def _needs_tokenizer(params: SampleParams) -> bool:
+    return params.backend in ("hf", "vllm") or (params.apply_chat_template and params.openai_api == "completions")
+
+
+def run_sampling(
+    params: SampleParams,
+    questions: pd.DataFrame,
+    output_dir: str | Path,
+    model_path: str,
+    model_revision: str = "",
+    model_name: str = "",
+    progress: bool | None = None,
+) -> pd.DataFrame:
+    """Sample every pending (question, sample) into ``output_dir`` and return the complete samples table.
+
+    Resumes from ``output_dir/samples.jsonl`` when it holds the same request (refuses a different
+    one). ``progress=None`` shows a tqdm bar unless ``TQDM_DISABLE`` is set (as in notebooks).
+    """
+    from tqdm import tqdm
+
+    output_dir = Path(output_dir)
+    questions = select_questions(check_questions(questions), params.question_ids)
+    if questions.empty:
+        raise SampleError("no questions to sample")
+    backend = _backend(params.backend)
+    meta = {
+        "model_name": model_name or params.model_name or params.model or Path(model_path).name,
+        "model_revision": model_revision,
+        "backend_version": backend.backend_version(),  # fails fast when the engine is not installed
+    }
+    tokenizer = None
+    if _needs_tokenizer(params):
+        from transformers import AutoTokenizer
+
+        tokenizer = AutoTokenizer.from_pretrained(model_path)
+    requests = build_requests(questions, params, tokenizer)
+    log = ProgressLog.open(
+        output_dir, run_identity(params, meta["model_name"], model_revision, meta["backend_version"], requests)
+    )
+    pending = {r.key for r in requests} - log.done
+    if pending:
+        # No explicit `disable` unless asked: tqdm then honours TQDM_DISABLE (set by the notebook runner).
+        bar_options = {} if progress is None else {"disable": not progress}
+        bar = tqdm(total=len(pending), desc=f"sample {params.backend}", unit="sample", **bar_options)
+        if params.backend == "openai":
+            served = params.openai_model or params.model or model_path
+            chunks = backend.generate(served, params, requests, pending, progress=bar)
+        else:
+            chunks = backend.generate(model_path, params, requests, pending, tokenizer, progress=bar)
+        for chunk in chunks:
+            log.append(_record(r, g, params, meta) for r, g in chunk)
+        bar.close()
+    return finish(output_dir, requests)
+
+
+def finish(output_dir: str | Path, requests: list[SampleRequest]) -> pd.DataFrame:
+    """Check that every request has its row, then write ``samples.parquet`` in canonical order."""
+    output_dir = Path(output_dir)
+    log_path = output_dir / SAMPLES_JSONL
+    rows = {(r["question_id"], r["sample_idx"]): r for r in read_records(log_path)}
+    missing = [r.key for r in requests if r.key not in rows]
+    if missing:
+        raise SampleError(
+            f"{log_path}: {len(missing)} of {len(requests)} samples missing, e.g. {missing[0]}; re-run to resume"
+        )
+    frame = pd.DataFrame([rows[r.key] for r in requests])
+    frame = schema.conform_samples(frame, log_path)
+    schema.write_table(frame, output_dir / SAMPLES_PARQUET)
+    return frame
+
+
+def sample_stage(
+    params: SampleParams,
+    input_dir: str | Path | None,
+    output_dir: str | Path,
+    experiment: str = "",
+    questions: pd.DataFrame | None = None,
+) -> pd.DataFrame:
+    """The notebook's entry point: resolve the model, load the benchmark, sample, return the samples table.
+
+    ``questions`` overrides the benchmark loader (tests, ad-hoc question files).
+    """
+    model_path, revision = resolve_model(params, input_dir)
+    if questions is None:
+        try:
+            from ladder.benchmarks import load_benchmark
+        except ImportError:
+            if not params.benchmark_path:
+                raise
+            questions = read_questions(params.benchmark_path)
+        else:
+            questions = load_benchmark(params.benchmark, params.benchmark_path or None)
+    model_name = params.model_name or experiment
+    return run_sampling(params, questions, output_dir, model_path, revision, model_name)
+
+
+# --- command line ------------------------------------------------------------------------------------
+
+
+def _load_params(args: argparse.Namespace) -> SampleParams:
+    import yaml
+
+    from ladder.params import ParamsError, parse_override
+
+    values: dict = {}
+    if args.params:
+        source = Path(args.params)
+        if not source.is_file():
+            raise ParamsError(f"{source}: no such params file")
+        values = yaml.safe_load(source.read_text()) or {}
+        if not isinstance(values, dict):
+            raise ParamsError(f"{source}: expected a mapping of SampleParams keys")
+        values = values.get("sample", values)  # accept a whole profile-style file or a bare block
+    for text in args.set or []:
+        _, key, value = parse_override(f"sample.{text}")
+        values[key] = value
+    from pydantic import ValidationError
+
+    try:
+        return SampleParams(**values)
+    except ValidationError as exc:
+        raise ParamsError(f"{args.params or '--set'}: invalid sample params:\n{exc}") from None
+
+
+def cli_sample(args: argparse.Namespace) -> int:
+    """``ladder sample``: sample into --out, resuming what is there. Bad input: a one-line error, exit code 2."""
+    import sys
+
+    from ladder.params import ParamsError
+
+    try:
+        params = _load_params(args)
+        questions = read_questions(args.questions) if args.questions else None
+        frame = sample_stage(params, args.input_dir, args.out, experiment=args.experiment, questions=questions)
+    except (SampleError, ParamsError, schema.SchemaError) as exc:
+        print(f"ladder sample: error: {exc}", file=sys.stderr)
+        return 2
+    truncated = int((frame["finish_reason"] == "length").sum())
+    print(f"{len(frame)} samples in {Path(args.out) / SAMPLES_PARQUET} ({truncated} truncated)")
+    return 0
+
+
+def add_cli(subparsers) -> None:
+    """Add the ``sample`` sub-command."""
+    parser = subparsers.add_parser("sample", help="sample responses from a model (resumable)", description=__doc__)
+    parser.add_argument("--params", help="YAML file with SampleParams keys (or a 'sample:' block)")
+    parser.add_argument("--set", action="append", metavar="KEY=VALUE", help="override one key, e.g. --set n=4")
+    parser.add_argument(
+        "--questions", help="local questions file (question_id, problem, answer) instead of the benchmark loader"
+    )
+    parser.add_argument("--input-dir", default="", help="a train stage's output folder holding model/")
+    parser.add_argument("--experiment", default="", help="experiment name (default model name)")
+    parser.add_argument("--out", required=True, help="output folder (resumed when it holds the same request)")
+    parser.set_defaults(func=cli_sample)

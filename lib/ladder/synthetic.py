@@ -1,0 +1,393 @@
+"""The mini-ladder: a procedural benchmark and SFT trajectories for the laptop profile.
+
+Word problems with integer answers in 0..999, in four categories named like OpenR1-Math-220k's
+``problem_type`` (so the real curation code handles them), each built from a chain of elementary
+operations; the number of operations is the difficulty knob. The evaluation set has four levels
+by construction, mirroring the study's tiers:
+
+- easy: 1 operation; medium: 2; hard: 3-4;
+- exh: a chain that ends in an operation (the digit sum) that no training trajectory ever shows,
+  so "unsolvable by SFT" has a known cause.
+
+Training problems never use that operation, and are disjoint from the evaluation set by
+construction (separate random streams) and by a check. Each training problem has a trajectory
+in one of three verbosities (answer only, the steps, the steps plus re-checks, as in R1 traces)
+and two styles (an R1-like think block, or a terser Gemini-like one), in the chat container the
+curation stage produces. Hard evaluation problems are also decomposed into one question per step
+(benchmark ``synthetic_steps``) for the study's step-compounding analysis.
+
+Usage::
+
+    from ladder import synthetic
+    evalset = synthetic.evaluation_set()           # DataFrame: question_id, problem, answer, level, ...
+    rows = synthetic.training_problems(2000)       # list[Problem]
+    text = synthetic.trajectory(rows[0], verbosity="steps", style="r1")
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import pandas as pd
+
+CATEGORIES = ("Logic and Puzzles", "Algebra", "Number Theory", "Combinatorics")
+LEVELS = ("easy", "medium", "hard", "exh")
+VERBOSITIES = ("answer", "steps", "rechecks")
+STYLES = ("r1", "gemini")
+EVAL_SEED = 2504_11741  # the evaluation set is fixed; training problems use other seeds
+NOVEL_OP = "digitsum"
+ANSWER_MAX = 999
+
+
+@dataclass(frozen=True)
+class Step:
+    """One elementary operation: ``a <op> b = result``, with its wording as a question of its own."""
+
+    op: str  # add | sub | mul | div | mod | digitsum
+    a: int
+    b: int
+    result: int
+
+    @property
+    def equation(self) -> str:
+        symbols = {"add": "+", "sub": "-", "mul": "*", "div": "/", "mod": "mod"}
+        if self.op == NOVEL_OP:
+            return f"digit sum of {self.a} = {' + '.join(str(self.a))} = {self.result}"
+        return f"{self.a} {symbols[self.op]} {self.b} = {self.result}"
+
+    @property
+    def check(self) -> str:
+        """The re-check an R1-like trace adds after a step (inverse operation)."""
+        if self.op == "add":
+            return f"{self.result} - {self.b} = {self.a}"
+        if self.op == "sub":
+            return f"{self.result} + {self.b} = {self.a}"
+        if self.op == "mul":
+            return f"{self.result} / {self.b} = {self.a}"
+        if self.op == "div":
+            return f"{self.result} * {self.b} = {self.a}"
+        if self.op == "mod":
+            return f"{self.a} = {self.a // self.b} * {self.b} + {self.result}"
+        return f"{self.result} is the sum of the digits of {self.a}"
+
+    @property
+    def question(self) -> str:
+        if self.op == "add":
+            return f"What is {self.a} plus {self.b}?"
+        if self.op == "sub":
+            return f"What is {self.a} minus {self.b}?"
+        if self.op == "mul":
+            return f"What is {self.a} times {self.b}?"
+        if self.op == "div":
+            return f"What is {self.a} divided by {self.b}?"
+        if self.op == "mod":
+            return f"What is the remainder when {self.a} is divided by {self.b}?"
+        return f"What is the sum of the digits of {self.a}?"
+
+
+@dataclass(frozen=True)
+class Problem:
+    """A word problem: its text, the chain of steps that solves it, and the answer."""
+
+    problem_id: str
+    category: str  # an OpenR1 problem_type
+    level: str  # easy | medium | hard | exh (by construction)
+    text: str
+    steps: tuple[Step, ...]
+
+    @property
+    def answer(self) -> int:
+        return self.steps[-1].result
+
+    @property
+    def n_steps(self) -> int:
+        return len(self.steps)
+
+
+# --- operations -------------------------------------------------------------------------------------
+# Operands stay small (one-digit multipliers and divisors) so a model of a few million parameters can
+# learn each step from a few thousand examples; difficulty comes from chaining steps.
+
+
+def _apply(rng: random.Random, op: str, a: int) -> Step | None:
+    if op == "add":
+        b = rng.randint(2, 49)
+        return Step(op, a, b, a + b) if a + b <= ANSWER_MAX else None
+    if op == "sub":
+        if a < 3:
+            return None
+        b = rng.randint(1, min(a - 1, 49))
+        return Step(op, a, b, a - b)
+    if op == "mul":
+        b = rng.randint(2, 9)
+        return Step(op, a, b, a * b) if a * b <= ANSWER_MAX else None
+    if op == "div":
+        divisors = [d for d in range(2, 10) if a % d == 0]
+        if not divisors:
+            return None
+        b = rng.choice(divisors)
+        return Step(op, a, b, a // b)
+    if op == "mod":
+        b = rng.randint(3, 9)
+        return Step(op, a, b, a % b) if a >= b else None
+    if op == NOVEL_OP:
+        return Step(op, a, 0, sum(int(d) for d in str(a))) if a >= 10 else None
+    raise ValueError(f"unknown operation '{op}'")
+
+
+def _chain(rng: random.Random, start: int, ops: list[str]) -> tuple[Step, ...] | None:
+    steps, value = [], start
+    for op in ops:
+        step = _apply(rng, op, value)
+        if step is None:
+            return None
+        steps.append(step)
+        value = step.result
+    return tuple(steps)
+
+
+# --- wording per category ---------------------------------------------------------------------------
+
+NAMES = ("Ada", "Ben", "Cleo", "Dev", "Eli", "Fay", "Gus", "Hana", "Ivo", "June", "Kai", "Lena")
+ITEMS = ("coins", "stamps", "marbles", "apples", "cards", "shells", "books", "beads")
+
+PUZZLE_PHRASES = {
+    "add": "{name} then gets {b} more",
+    "sub": "{name} then gives away {b}",
+    "mul": "{name} then multiplies the pile by {b}",
+    "div": "{name} then splits the pile into {b} equal parts and keeps one part",
+    "mod": "{name} then packs them in boxes of {b} and keeps only the ones left over",
+    NOVEL_OP: "{name} then replaces the pile by as many {item} as the sum of the digits of its size",
+}
+ALGEBRA_PHRASES = {
+    "add": "add {b}",
+    "sub": "subtract {b}",
+    "mul": "multiply by {b}",
+    "div": "divide by {b}",
+    "mod": "take the remainder modulo {b}",
+    NOVEL_OP: "take the sum of the digits",
+}
+NUMBER_PHRASES = {
+    "add": "add {b} to it",
+    "sub": "subtract {b} from it",
+    "mul": "multiply it by {b}",
+    "div": "divide it by {b}",
+    "mod": "find its remainder when divided by {b}",
+    NOVEL_OP: "take the sum of its digits",
+}
+COUNT_PHRASES = {
+    "add": "{b} more are added",
+    "sub": "{b} are removed",
+    "mul": "each one is copied to make groups of {b}",
+    "div": "they are shared equally among {b} shelves and one shelf is counted",
+    "mod": "they are stacked in rows of {b} and only the incomplete row is counted",
+    NOVEL_OP: "the count is replaced by the sum of its digits",
+}
+
+
+def _word(category: str, rng: random.Random, start: int, steps: tuple[Step, ...]) -> str:
+    name, item = rng.choice(NAMES), rng.choice(ITEMS)
+    if category == "Logic and Puzzles":
+        parts = [PUZZLE_PHRASES[s.op].format(name=name, b=s.b, item=item) for s in steps]
+        return f"{name} has {start} {item}. " + ". ".join(p[0].upper() + p[1:] for p in parts) + \
+            f". How many {item} does {name} have now?"  # fmt: skip
+    if category == "Algebra":
+        parts = [ALGEBRA_PHRASES[s.op].format(b=s.b) for s in steps]
+        return f"Let x = {start}. Starting from x, " + ", then ".join(parts) + ". What number do you get?"
+    if category == "Number Theory":
+        parts = [NUMBER_PHRASES[s.op].format(b=s.b) for s in steps]
+        return f"Take the integer {start}; " + ", then ".join(parts) + ". What is the result?"
+    parts = [COUNT_PHRASES[s.op].format(b=s.b) for s in steps]
+    return f"A library counts {start} {item}. Then " + ", then ".join(parts) + f". How many {item} are counted?"
+
+
+# Operation mix per category (each category leans on different operations, like real problem types).
+CATEGORY_OPS = {
+    "Logic and Puzzles": ("add", "sub", "add", "sub", "mul"),
+    "Algebra": ("add", "sub", "mul", "div"),
+    "Number Theory": ("mul", "mod", "add", "mod", "div"),
+    "Combinatorics": ("mul", "add", "div", "sub"),
+}
+
+
+def make_problem(
+    rng: random.Random, category: str, n_steps: int, problem_id: str, level: str, novel: bool = False
+) -> Problem:
+    """One problem of ``category`` with ``n_steps`` operations; ``novel`` ends it with the unseen operation."""
+    if category not in CATEGORY_OPS:
+        raise ValueError(f"unknown synthetic category '{category}'. Categories: {', '.join(CATEGORIES)}")
+    for _ in range(1000):
+        ops = [rng.choice(CATEGORY_OPS[category]) for _ in range(n_steps - int(novel))]
+        if novel:
+            ops.append(NOVEL_OP)
+        start = rng.randint(10, 99)
+        steps = _chain(rng, start, ops)
+        if steps is not None and steps[-1].result >= 0:
+            return Problem(problem_id, category, level, _word(category, rng, start, steps), steps)
+    raise RuntimeError(f"could not build a {n_steps}-step {category} problem")  # pragma: no cover
+
+
+# --- the evaluation set -----------------------------------------------------------------------------
+
+# level -> (n_steps choices, count per category): 4 categories x (2 + 3 + 3 + 2) = 40 questions
+EVAL_LAYOUT = {"easy": ((1,), 2), "medium": ((2,), 3), "hard": ((3, 4), 3), "exh": ((2,), 2)}
+
+
+def evaluation_problems(seed: int = EVAL_SEED) -> list[Problem]:
+    """The fixed evaluation set (40 questions, AIME-sized), by level and category."""
+    rng = random.Random(seed)
+    out: list[Problem] = []
+    for level, (step_choices, per_category) in EVAL_LAYOUT.items():
+        for category in CATEGORIES:
+            for i in range(per_category):
+                n_steps = step_choices[i % len(step_choices)]
+                qid = f"{len(out) + 1:02d}"
+                out.append(make_problem(rng, category, n_steps, qid, level, novel=level == "exh"))
+    return out
+
+
+def evaluation_set(seed: int = EVAL_SEED) -> pd.DataFrame:
+    """The evaluation set as a benchmark frame: question_id, problem, answer, level, category, n_steps."""
+    return pd.DataFrame(
+        [
+            {"question_id": p.problem_id, "problem": p.text, "answer": str(p.answer), "level": p.level,
+             "category": p.category, "n_steps": p.n_steps}  # fmt: skip
+            for p in evaluation_problems(seed)
+        ]
+    )
+
+
+def step_questions(seed: int = EVAL_SEED, levels: tuple[str, ...] = ("medium", "hard")) -> pd.DataFrame:
+    """Each step of the multi-step evaluation problems as a question of its own (benchmark ``synthetic_steps``)."""
+    rows = []
+    for p in evaluation_problems(seed):
+        if p.level not in levels:
+            continue
+        for i, step in enumerate(p.steps, start=1):
+            rows.append({"question_id": f"{p.problem_id}.{i}", "problem": step.question, "answer": str(step.result),
+                         "parent_id": p.problem_id, "step": i, "n_steps": p.n_steps, "level": p.level,
+                         "category": p.category})  # fmt: skip
+    return pd.DataFrame(rows)
+
+
+# --- training problems and trajectories -------------------------------------------------------------
+
+
+def training_problems(n: int, seed: int = 0, max_steps: int = 4) -> list[Problem]:
+    """``n`` training problems, categories in turn, 1..max_steps operations, never the unseen operation.
+
+    Disjoint from the evaluation set: a problem whose text equals an evaluation question is redrawn.
+    """
+    rng = random.Random(f"train-{seed}")
+    held_out = {p.text for p in evaluation_problems()}
+    out: list[Problem] = []
+    while len(out) < n:
+        i = len(out)
+        category = CATEGORIES[i % len(CATEGORIES)]
+        n_steps = rng.randint(1, max_steps)
+        problem = make_problem(rng, category, n_steps, f"t{seed}-{i:06d}", level=f"{n_steps}-step")
+        if problem.text not in held_out:
+            out.append(problem)
+    return out
+
+
+def thinking(problem: Problem, verbosity: str, style: str) -> str:
+    """The thinking trace of ``problem``: nothing, the steps, or the steps with re-checks; R1 or Gemini style."""
+    if verbosity not in VERBOSITIES or style not in STYLES:
+        raise ValueError(f"verbosity must be one of {VERBOSITIES} and style one of {STYLES}")
+    if verbosity == "answer":
+        return ""
+    if style == "gemini":
+        return "; ".join(s.equation for s in problem.steps)
+    lines = []
+    for i, step in enumerate(problem.steps, start=1):
+        lines.append(f"Step {i}: {step.equation}.")
+        if verbosity == "rechecks":
+            lines.append(f"Wait, let me check: {step.check}. Yes.")
+    if verbosity == "rechecks":
+        lines.append(f"So the answer is {problem.answer}.")
+    return "\n".join(lines)
+
+
+def final_answer(problem: Problem, style: str) -> str:
+    return f"The answer is \\boxed{{{problem.answer}}}." if style == "r1" else f"**Answer:** \\boxed{{{problem.answer}}}"
+
+
+def trajectory(problem: Problem, verbosity: str = "steps", style: str = "r1") -> str:
+    """The assistant turn, in the chat container of ``ladder.curate`` (think block, then the answer)."""
+    from ladder.curate.sources import format_assistant
+
+    return format_assistant(thinking(problem, verbosity, style), final_answer(problem, style))
+
+
+# --- the curation source ----------------------------------------------------------------------------
+
+# Trajectory verbosity drawn per problem, like the varying lengths of real R1 traces; curation's
+# length selection (short / normal / long by token count) then picks among them as it does for OpenR1.
+VERBOSITY_WEIGHTS = {"answer": 0.2, "steps": 0.5, "rechecks": 0.3}
+
+
+def pool_frame(n_problems: int, style: str = "r1", seed: int = 0, verbosity: str = "mixed") -> pd.DataFrame:
+    """Training problems with one trajectory each, in ``ladder.curate``'s pool columns."""
+    rng = random.Random(f"verbosity-{seed}")
+    rows = []
+    for p in training_problems(n_problems, seed=seed):
+        chosen = verbosity
+        if verbosity == "mixed":
+            chosen = rng.choices(list(VERBOSITY_WEIGHTS), weights=list(VERBOSITY_WEIGHTS.values()))[0]
+        rows.append({
+            "problem_id": p.problem_id, "problem": p.text, "answer": str(p.answer), "category": p.category,
+            "origin": f"synthetic/{p.level}/{chosen}", "generation_idx": 0, "assistant": trajectory(p, chosen, style),
+        })  # fmt: skip
+    return pd.DataFrame(rows)
+
+
+def curation_pool(params: Any):
+    """``ladder.curate`` source ``synthetic``: a pool of ``params.synthetic_pool_size`` training problems."""
+    from ladder.curate.params import PROBLEM_TYPE_TO_CATEGORY
+    from ladder.curate.sources import Pool
+
+    size = getattr(params, "synthetic_pool_size", 4000)
+    verbosity = getattr(params, "synthetic_verbosity", "mixed")
+    frame = pool_frame(size, style=params.style, seed=params.seed, verbosity=verbosity)
+    frame["category"] = frame["category"].map(PROBLEM_TYPE_TO_CATEGORY)
+    return Pool(
+        frame=frame,
+        steps=[{"step": "generated", "unit": "problems", "rows": len(frame)}],
+        source={"name": "ladder.synthetic", "seed": params.seed, "style": params.style, "verbosity": verbosity},
+    )
+
+
+def base_pool(n_problems: int, seed: int = 0) -> pd.DataFrame:
+    """Pool for the "instruct" base model: easy (1-2 step) problems answered directly, no reasoning."""
+    problems = [p for p in training_problems(3 * n_problems, seed=seed + 1000) if p.n_steps <= 2][:n_problems]
+    return pd.DataFrame([{"problem": p.text, "assistant": trajectory(p, "answer", "r1")} for p in problems])
+
+
+def check_disjoint(train: list[Problem], evaluation: list[Problem] | None = None) -> None:
+    """Raise if a training problem's text equals an evaluation question's, or uses the unseen operation."""
+    evaluation = evaluation if evaluation is not None else evaluation_problems()
+    overlap = {p.text for p in train} & {p.text for p in evaluation}
+    if overlap:
+        raise ValueError(f"{len(overlap)} training problem(s) equal evaluation questions, e.g. {sorted(overlap)[0]!r}")
+    novel = [p.problem_id for p in train if any(s.op == NOVEL_OP for s in p.steps)]
+    if novel:
+        raise ValueError(f"training problems use the held-out operation '{NOVEL_OP}': {novel[:5]}")
+
+
+BENCHMARK_LOADERS: dict[str, Callable[[], pd.DataFrame]] = {
+    "synthetic": evaluation_set,
+    "synthetic_steps": step_questions,
+}
+
+
+def tokenizer_corpus(n_problems: int = 2000, seed: int = 0) -> list[str]:
+    """Texts to train the tiny models' tokenizer on: training problems with every trajectory form."""
+    texts = []
+    for p in training_problems(n_problems, seed=seed):
+        texts.append(p.text)
+        texts.extend(trajectory(p, v, s) for v in VERBOSITIES for s in STYLES)
+    return texts

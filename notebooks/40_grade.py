@@ -1,0 +1,94 @@
+# ---
+# jupyter:
+#   jupytext:
+#     cell_metadata_filter: tags,-all
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.0
+#   kernelspec:
+#     display_name: ladder
+#     language: python
+#     name: ladder
+# ---
+
+# %% [markdown]
+# # 40 Grade: extract each sample's answer and decide whether it is correct
+#
+# **Reads** `input_dir/samples.parquet` (the sample stage's output), or, when no sample stage precedes
+# (`input_dir` is ""), the result files named in `inputs` (lm-evaluation-harness sample logs, lighteval details,
+# SkyThought results or our own samples), ingested with their questions mapped onto canonical ids.
+# **Writes** `output_dir/graded.parquet`: the samples plus `extracted_answer`, `correct`, `grader`, `reason`,
+# `truncated` (schema `ladder.schema.GRADED_COLUMNS`).
+#
+# Rules: the last `\boxed{}` / `\fbox{}`, else the last "Answer:" line, else the last bold number; the AIME
+# integer rule when gold and answer are integers, Math-Verify (with a per-sample timeout) otherwise; samples cut
+# at the token limit (`finish_reason == "length"`) are incorrect with reason `truncated`. An LLM judge is off
+# unless `judge` names one.
+
+# %% tags=["parameters"]
+benchmark: str = "aime24"  # benchmark in ladder.benchmarks whose answers are the golds of ingested files
+benchmark_path: str = ""  # local problem file of the benchmark; empty: the Hugging Face hub where needed
+inputs: list = []  # result files to ingest when no sample stage precedes, i.e. input_dir is empty
+input_format: str = "lm-eval"  # format of `inputs`: lm-eval | lighteval | skythought | ladder
+drop_unknown: bool = False  # leave out ingested rows whose question is not in the benchmark; False: error
+model: str = ""  # model name for ingested rows; empty: from the files, else the experiment name
+math_verify_timeout_s: int = 5  # per-sample Math-Verify timeout for parsing and for comparing, seconds
+judge: str = ""  # LLM judge for answers the rules cannot read, openai:MODEL; empty: off, the default
+cross_check_samples: int = 500  # integer-rule samples also graded by Math-Verify to find disagreements; 0: off
+examples_per_reason: int = 2  # examples shown per reason
+seed: int = 0  # seed for choosing cross-checked samples and examples
+output_dir: str = "runs/scratch/40_grade"  # injected by the runner
+input_dir: str = ""  # injected by the runner
+experiment: str = "scratch"  # injected by the runner
+profile: str = "scratch"  # injected by the runner
+
+# %%
+from ladder import grade
+from ladder.params import from_namespace
+
+params = from_namespace(grade.GradeParams, globals())
+params
+
+# %% [markdown]
+# ## Grade every sample
+# Writes `graded.parquet`; its first rows below.
+
+# %%
+graded = grade.grade_stage(params, input_dir, output_dir, experiment)
+grade.preview(graded)
+
+# %% [markdown]
+# ## Verdicts per model: which rule decided, and why
+# `grader`: `aime_int` (integer comparison), `math_verify`, `judge`, `none` (nothing to compare).
+# `reason`: `ok`, `wrong`, `no_answer` (no final answer found), `truncated`, `unparsable`, `timeout`, `error`.
+
+# %%
+grade.reason_counts(graded)
+
+# %% [markdown]
+# ## Truncation and extraction failures
+# Shares of each model's samples. `truncated_but_matching`: cut at the token limit although the answer found so
+# far equals the gold (graded incorrect, as the study's protocol demands); `finish_reason_unknown`: the source
+# did not say (lm-eval and lighteval logs do not), so truncation cannot be detected there;
+# `answer_in_think`: the answer was only found inside a `<think>` block.
+
+# %%
+grade.truncation_summary(graded)
+
+# %% [markdown]
+# ## Where graders disagree
+# Our verdict on the extracted answer against Math-Verify's on up to `cross_check_samples` integer-rule samples,
+# and against the source harness's own per-sample verdict (ingested files that record one). Empty: no
+# disagreement.
+
+# %%
+grade.grader_disagreements(graded)
+
+# %% [markdown]
+# ## Examples per reason
+# The end of a few responses per reason (seeded), to check the rules by eye.
+
+# %%
+grade.grade_examples(graded, per_reason=params.examples_per_reason, seed=params.seed)

@@ -1,0 +1,145 @@
+# ---
+# jupyter:
+#   jupytext:
+#     cell_metadata_filter: tags,-all
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.0
+#   kernelspec:
+#     display_name: ladder
+#     language: python
+#     name: ladder
+# ---
+
+# %% [markdown]
+# # 50 Tiers: which questions each model solves, how reliably, and in which tier
+#
+# **Reads** every experiment's graded samples (`inputs[experiment]["grade"]/graded.parquet`) and any
+# `graded_files` (results graded elsewhere, e.g. `ladder ingest` + `ladder grade` on lm-eval sample logs).
+# **Writes** into `output_dir`: `questions.csv` (one row per question: the study's tier, the rule-based tier,
+# IRT difficulty with CI, per-model accuracy), `tiers.csv` (one row per model x tier: avg@n, cov@n, cov@k,
+# unbiased pass@k, maj@n with bootstrap CIs), the side tables (`tier_comparison.csv`, `irt_models.csv`,
+# `consistency*.csv`, `question_accuracy.csv`) and the figures as PNG.
+#
+# cov@k is the study's coverage (any of the *first* k samples correct); pass@k is the unbiased estimator
+# 1 - C(n-c, k)/C(n, k). CIs: percentile bootstrap over questions and, within each question, its samples.
+
+# %% tags=["parameters"]
+output_dir: str = "runs/tiers"  # runner: folder this stage writes into
+inputs: dict = {}  # runner: experiment -> {stage -> folder}; experiments with a "grade" stage are read
+profile: str = "laptop"  # runner: the profile being run
+benchmark: str = "aime24"  # benchmark to analyse; graded rows of other benchmarks are left out
+graded_files: list = []  # graded parquet files added to the panel (results from elsewhere; repo-relative)
+models: list = []  # panel members to analyse; empty: every model in the graded tables
+base_models: list = []  # role "base": mean avg@n > easy_threshold makes a question easy
+sft_models: list = []  # role "small-scale SFT": mean avg@n > medium_threshold makes it medium
+reference_models: list = []  # other panel members (large-scale post-training, tools): a group of their own
+exh_models: list = []  # models that must all stay below exh_threshold for exh; empty: the whole panel
+easy_threshold: float = 0.5  # study: base model above 50% -> easy
+medium_threshold: float = 0.5  # study: small-scale SFT models above 50% -> medium
+exh_threshold: float = 0.1  # study: below 10% across all models -> exh
+tier_source: str = "study"  # tiers for tiers.csv and figures: study (the benchmark's own) | rule
+tier_version: str = ""  # version of the study's lists in data/aime24_tiers.yaml; empty: the file's default
+ks: list = [2, 4]  # k of cov@k (first k samples) and unbiased pass@k, beside avg@n, cov@n, maj@n
+unequal_n: str = "error"  # unequal samples per question: error | truncate (first n_min samples)
+n_bootstrap: int = 1000  # resamples of the bootstrap over questions and samples (0: no CIs)
+confidence: float = 0.95  # two-sided level of every CI
+seed: int = 0  # bootstrap seed: same seed, same tables
+irt_model: str = "rasch"  # item response model for question difficulty: rasch | 2pl
+irt_prior_sd: float = 3.0  # sd (logits) of the normal prior on abilities and difficulties
+solve_threshold: float = 0.5  # ladder consistency: a model solves a question when its avg@n is at least this
+ladder_lines: str = "model"  # Figure 1: one line per model, or per role group: model | group
+
+# %%
+# %matplotlib inline
+from ladder import plots, tiers
+from ladder.params import from_namespace
+
+params = from_namespace(tiers.TiersParams, globals())
+params
+
+# %% [markdown]
+# ## The panel
+# One row per model: questions, samples per question (n_min = n_max, or the analysis stops), accuracy.
+
+# %%
+graded = tiers.load_panel(inputs, params.graded_files)
+
+# %%
+tiers.panel_summary(graded)
+
+# %% [markdown]
+# ## Per question
+# The study's tier, the rule-based tier on this panel, IRT difficulty (logits, with CI) and each model's avg@n.
+
+# %%
+analysis = tiers.analyse_panel(graded, params)
+analysis.questions
+
+# %% [markdown]
+# Notes: anything the analysis had to decide (truncated samples per question, skipped rule-based tiering).
+
+# %%
+analysis.notes
+
+# %% [markdown]
+# ## Per model and tier, with CIs
+
+# %%
+analysis.tiers
+
+# %% [markdown]
+# ## Rules vs the study's lists
+# Questions where the study's rules, applied to this panel, give another tier than the published lists
+# (the paper set its lists partly by hand: id 70 is Hard although its small-SFT mean is about 0.69).
+
+# %%
+tiers.disagreements(analysis.comparison)
+
+# %% [markdown]
+# ## IRT: model abilities
+# The same fit as the per-question difficulties above.
+
+# %%
+analysis.irt.models
+
+# %% [markdown]
+# ## Ladder consistency
+# When a model solves a harder question, does it also solve the easier ones?
+
+# %%
+analysis.consistency.summary
+
+# %%
+analysis.consistency.per_model
+
+# %% [markdown]
+# ## Figures
+# The study's Figure 1 (right): avg@n per question, sorted within tiers.
+
+# %%
+plots.plot_tier_ladder(analysis.accuracy, analysis.tier_of, analysis.line_groups, out_dir=output_dir)
+
+# %%
+plots.plot_accuracy_heatmap(analysis.accuracy, analysis.tier_of, out_dir=output_dir)
+
+# %%
+plots.plot_tier_accuracy(analysis.tiers, out_dir=output_dir)
+
+# %% [markdown]
+# Potential (cov@n) against stability (avg@n): points far above the diagonal are questions a model can solve
+# but does not solve reliably.
+
+# %%
+plots.plot_potential_vs_stability(analysis.tiers, out_dir=output_dir)
+
+# %%
+plots.plot_irt_difficulty(analysis.questions, analysis.tier_of, out_dir=output_dir)
+
+# %% [markdown]
+# ## Files written
+
+# %%
+tiers.save_tier_tables(analysis, output_dir)

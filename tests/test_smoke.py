@@ -1,0 +1,55 @@
+"""The smoke profile end to end through the real runner: curate, train, sample, grade (two experiments), tiers.
+
+This is `make smoke` inside `make test`: every stage notebook runs with papermill on a tiny Qwen2 model.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from ladder import schema, store
+from ladder.book import build_book
+from ladder.params import load_plan
+from ladder.run import run_plan
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def smoke_run(tmp_path_factory):
+    runs = tmp_path_factory.mktemp("runs")
+    plan = load_plan("smoke")
+    results = run_plan(plan, runs_dir=runs, echo=False)
+    return runs, plan, {f"{r.experiment}/{r.stage}": r for r in results}
+
+
+def test_every_stage_runs(smoke_run):
+    _, plan, results = smoke_run
+    failed = {k: r.error for k, r in results.items() if r.status != "done"}
+    assert not failed
+    assert list(results) == [f"{e}/{s}" for e in plan.experiments for s in ("curate", "train", "sample", "grade")] + [
+        "_panel/tiers"
+    ]
+
+
+def test_stage_outputs_chain_together(smoke_run):
+    _, _, results = smoke_run
+    sft_train = store.read_json(f"{results['smoke_sft/train'].dir}/params.json")
+    assert "smoke_base/train" in sft_train["upstream"]  # the SFT model starts from the base model
+    graded = schema.read_table(f"{results['smoke_sft/grade'].dir}/graded.parquet", graded=True)
+    assert len(graded) == 40 * 2 and set(graded["model"]) == {"smoke_sft"}
+    questions = pd.read_csv(f"{results['_panel/tiers'].dir}/questions.csv", dtype={"question_id": str})
+    assert len(questions) == 40 and set(questions["study_tier"]) == {"easy", "medium", "hard", "exh"}
+    assert {"acc_smoke_base", "acc_smoke_sft"} <= set(questions.columns)
+
+
+def test_rerun_is_cached_and_book_links_every_stage(smoke_run, tmp_path):
+    runs, plan, first = smoke_run
+    again = run_plan(plan, runs_dir=runs, echo=False)
+    assert {r.status for r in again} == {"cached"}
+    index = build_book("smoke", runs_dir=runs, book_dir=tmp_path)
+    text = index.read_text()
+    for key in first:
+        experiment, _ = key.split("/")
+        assert f"{experiment}/{first[key].notebook}.html" in text

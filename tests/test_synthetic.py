@@ -1,0 +1,74 @@
+"""The mini-ladder: levels by construction, disjointness, the held-out operation, trajectories."""
+
+from __future__ import annotations
+
+import pytest
+
+from ladder import synthetic
+
+
+def test_evaluation_set_is_fixed_and_aime_sized():
+    ev = synthetic.evaluation_set()
+    assert len(ev) == 40 and ev["question_id"].is_unique
+    assert ev.groupby("level").size().to_dict() == {"easy": 8, "medium": 12, "hard": 12, "exh": 8}
+    assert set(ev["category"]) == set(synthetic.CATEGORIES)
+    answers = ev["answer"].astype(int)
+    assert answers.between(0, 999).all()
+    assert ev.equals(synthetic.evaluation_set())  # same every time
+
+
+def test_answers_follow_from_the_steps():
+    for p in synthetic.evaluation_problems() + synthetic.training_problems(500):
+        value = p.steps[0].a
+        for step in p.steps:
+            assert step.a == value
+            ops = {"add": lambda v, b: v + b, "sub": lambda v, b: v - b, "mul": lambda v, b: v * b,
+                   "div": lambda v, b: v // b, "mod": lambda v, b: v % b, "digitsum": lambda v, b: sum(map(int, str(v)))}
+            value = ops[step.op](value, step.b)
+            assert step.result == value and 0 <= value <= 999
+        assert p.answer == value and str(p.steps[0].a) in p.text
+
+
+def test_levels_by_construction():
+    for p in synthetic.evaluation_problems():
+        expected = {"easy": {1}, "medium": {2}, "hard": {3, 4}, "exh": {2}}[p.level]
+        assert p.n_steps in expected
+        assert (p.steps[-1].op == synthetic.NOVEL_OP) == (p.level == "exh")
+
+
+def test_training_never_shows_the_held_out_step_and_is_disjoint():
+    train = synthetic.training_problems(3000, seed=1)
+    synthetic.check_disjoint(train)
+    texts = [synthetic.trajectory(p, v, s) for p in train[:300] for v in synthetic.VERBOSITIES for s in synthetic.STYLES]
+    assert not any("digit" in t for t in texts)
+    clash = synthetic.training_problems(1)[0]
+    with pytest.raises(ValueError, match="equal evaluation questions"):
+        synthetic.check_disjoint([clash], [clash])
+
+
+def test_trajectories_share_one_container_and_differ_by_length():
+    p = next(p for p in synthetic.training_problems(50) if p.n_steps == 3)
+    texts = {v: synthetic.trajectory(p, v, "r1") for v in synthetic.VERBOSITIES}
+    assert len(texts["answer"]) < len(texts["steps"]) < len(texts["rechecks"])
+    for style in synthetic.STYLES:
+        t = synthetic.trajectory(p, "steps", style)
+        assert t.startswith("<think>\n") and "</think>\n\n" in t and t.endswith(("}.", "}"))
+        assert f"\\boxed{{{p.answer}}}" in t
+    assert synthetic.trajectory(p, "steps", "r1") != synthetic.trajectory(p, "steps", "gemini")
+
+
+def test_step_questions_cover_every_step_of_multi_step_problems():
+    steps = synthetic.step_questions()
+    ev = synthetic.evaluation_set().set_index("question_id")
+    for parent, group in steps.groupby("parent_id"):
+        assert list(group["step"]) == list(range(1, ev.loc[parent, "n_steps"] + 1))
+        assert group["answer"].iloc[-1] == ev.loc[parent, "answer"]
+
+
+def test_pool_frame_has_curation_columns_and_mixed_lengths():
+    from ladder.curate.sources import POOL_COLUMNS
+
+    frame = synthetic.pool_frame(200, style="gemini", seed=3)
+    assert tuple(frame.columns) == POOL_COLUMNS and frame["problem_id"].is_unique
+    assert {o.split("/")[-1] for o in frame["origin"]} == set(synthetic.VERBOSITIES)
+    assert frame.equals(synthetic.pool_frame(200, style="gemini", seed=3))
