@@ -159,3 +159,15 @@ def test_code_hash_follows_ladder_imports(tmp_path):
     before = store.code_hash(nb)
     nb.write_text("from ladder.params import from_namespace\nx = 1\n")
     assert store.code_hash(nb) != before
+
+
+def test_input_files_edited_in_place_change_the_hash(tmp_path):
+    data = tmp_path / "results"
+    data.mkdir()
+    (data / "a.jsonl").write_text("1\n")
+    before = store.files_fingerprint([str(data)])
+    assert [Path(p).name for p, _, _ in before] == ["a.jsonl"]
+    (data / "a.jsonl").write_text("22\n")
+    assert store.files_fingerprint([str(data)]) != before
+    assert store.files_fingerprint(["Qwen/Qwen2.5-32B-Instruct", "", "@base/train/model"]) == []
+    assert store.stage_hash({}, [], "c", {"inputs": before}) != store.stage_hash({}, [], "c", {"inputs": []})

@@ -397,6 +397,30 @@ def _check_against_answers(raw: list[RawSample], ids: list[str], answers: dict[s
             )
 
 
+# File names each format writes, used when a folder is given (e.g. an lm-eval --output_path with one subfolder per model).
+FOLDER_PATTERNS = {
+    "lm-eval": "samples_*.jsonl",
+    "lighteval": "details_*.parquet",
+    "skythought": "*.json",
+    "ladder": "*.parquet",
+}
+
+
+def expand_paths(paths: list, fmt: str) -> list[Path]:
+    """Files named directly, plus the result files of format ``fmt`` found under any folder named (sorted)."""
+    files: list[Path] = []
+    for raw in paths:
+        path = Path(raw)
+        if path.is_dir():
+            found = sorted(path.rglob(FOLDER_PATTERNS[fmt]))
+            if not found:
+                raise IngestError(f"{path}: folder holds no {fmt} files ({FOLDER_PATTERNS[fmt]})")
+            files.extend(found)
+        else:
+            files.append(path)
+    return files
+
+
 def read_results(
     paths: list,
     fmt: str,
@@ -417,7 +441,7 @@ def read_results(
     """
     if fmt not in KNOWN_FORMATS:
         raise IngestError(f"unknown format '{fmt}'. Known formats: {', '.join(KNOWN_FORMATS)}")
-    files = [Path(p) for p in paths]
+    files = expand_paths(paths, fmt)
     if not files:
         raise IngestError(f"no {fmt} files given")
     missing = [str(p) for p in files if not p.is_file()]

@@ -38,7 +38,11 @@ NOTEBOOK_ENV = {
     "TRANSFORMERS_VERBOSITY": "error",
     "TOKENIZERS_PARALLELISM": "false",
     "MPLBACKEND": "module://matplotlib_inline.backend_inline",
+    # tqdm.auto warns in a kernel without ipywidgets although every bar is off (TQDM_DISABLE)
+    "PYTHONWARNINGS": "ignore:IProgress not found",
 }
+# The kernel's own log (e.g. its notice that it talks over local TCP) would interleave with ours.
+KERNEL_ARGUMENTS = ["--log-level=ERROR"]
 
 
 class StageFailed(RuntimeError):
@@ -103,15 +107,16 @@ def declared_parameters(nb) -> dict[str, dict[str, Any]]:
     count = sum("parameters" in t for t in tags)
     if count != 1:
         raise ValueError(f"notebook must have exactly one cell tagged 'parameters', found {count}")
+    if not nb.metadata.get("kernelspec"):  # papermill needs one to infer the parameters' language
+        nb.metadata["kernelspec"] = {"name": "ladder", "display_name": "ladder", "language": "python"}
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "nb.ipynb"
         nbformat.write(nb, path)
         return papermill.inspect_notebook(str(path))
 
 
-def check_parameters(notebook: Path, parameters: Mapping[str, Any]) -> None:
+def _refuse_undeclared(notebook: Path, declared: Mapping[str, Any], parameters: Mapping[str, Any]) -> None:
     """Refuse parameters the notebook does not declare (papermill itself only warns)."""
-    declared = declared_parameters(read_notebook(notebook))
     unknown = sorted(set(parameters) - set(declared))
     if unknown:
         raise ParamsError(
@@ -155,13 +160,7 @@ def execute_notebook(
 
     notebook, output_dir = Path(notebook), Path(output_dir)
     nb = read_notebook(notebook)
-    declared = declared_parameters(nb)
-    unknown = sorted(set(parameters) - set(declared))
-    if unknown:
-        raise ParamsError(
-            f"{notebook}: parameter(s) {', '.join(unknown)} not declared in its parameters cell. "
-            f"Declared: {', '.join(sorted(declared))}"
-        )
+    _refuse_undeclared(notebook, declared_parameters(nb), parameters)
     ensure_kernel(kernel)
     output_dir.mkdir(parents=True, exist_ok=True)
     source = output_dir / ".notebook.source.ipynb"
@@ -179,6 +178,7 @@ def execute_notebook(
                 execution_timeout=cell_timeout_s,
                 progress_bar=False,
                 log_output=log_output,
+                extra_arguments=KERNEL_ARGUMENTS,
             )
     except PapermillExecutionError as exc:
         error = exc
@@ -241,6 +241,7 @@ def prepare(
     """Hash every stage, decide its folder and injected parameters, and check notebooks: before running anything."""
     requests = _needed(plan, targets, stages)
     code_hashes: dict[str, str] = {}
+    declared: dict[str, dict[str, Any]] = {}
     by_key: dict[str, _Prepared] = {}
     last_in_experiment: dict[str, _Prepared] = {}
     out: list[_Prepared] = []
@@ -251,6 +252,7 @@ def prepare(
             if not notebook.is_file():
                 raise ParamsError(f"stage '{stage.name}': notebook {notebook} not found")
             code_hashes[str(notebook)] = store.code_hash(notebook)
+            declared[str(notebook)] = declared_parameters(read_notebook(notebook))
         values = req.params.model_dump(mode="json")
         prev = None if stage.panel else last_in_experiment.get(req.experiment)
         if stage.panel:
@@ -265,7 +267,8 @@ def prepare(
                                   f"not part of this run")  # fmt: skip
             upstream.append(target)
             resolved[name] = str(target.final / ref.subpath) if ref.subpath else str(target.final)
-        digest = store.stage_hash(values, [u.hash for u in upstream], code_hashes[str(notebook)])
+        files = {name: store.files_fingerprint(values[name]) for name in stage.file_params}
+        digest = store.stage_hash(values, [u.hash for u in upstream], code_hashes[str(notebook)], files)
         final = store.stage_dir(plan.profile, req.experiment, stage.notebook, digest, runs_dir)
         injected: dict[str, Any] = {"output_dir": str(store.partial_dir(final)), "profile": plan.profile}
         if stage.panel:
@@ -280,7 +283,7 @@ def prepare(
         if clash:
             raise ParamsError(f"stage '{stage.name}': params model uses reserved name(s) {', '.join(sorted(clash))}")
         parameters = {**values, **resolved, **injected}
-        check_parameters(notebook, parameters)
+        _refuse_undeclared(notebook, declared[str(notebook)], parameters)
         prepared = _Prepared(
             request=req, stage=stage, notebook=notebook, hash=digest, final=final, parameters=parameters,
             upstream=[f"{u.request.experiment}/{u.request.stage}" for u in upstream],

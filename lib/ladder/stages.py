@@ -28,6 +28,9 @@ class Stage:
     params_model: str  # "module:Class", imported lazily so `import ladder.stages` stays cheap
     panel: bool = False
     cell_timeout_s: int | None = None  # None: the profile's runner.cell_timeout_s
+    # params naming local files or folders whose size and modification time go into the stage hash, so
+    # editing an input file in place re-runs the stage (a hub id or an empty value is left alone)
+    file_params: tuple[str, ...] = ()
 
     def model(self) -> type[StageParams]:
         module, _, cls = self.params_model.partition(":")
@@ -44,10 +47,10 @@ class Stage:
 STAGES: dict[str, Stage] = {
     s.name: s
     for s in [
-        Stage("curate", "10_curate", "ladder.curate:CurateParams"),
-        Stage("train", "20_train", "ladder.train:TrainParams"),
-        Stage("sample", "30_sample", "ladder.sample:SampleParams"),
-        Stage("grade", "40_grade", "ladder.grade:GradeParams"),
-        Stage("tiers", "50_tiers", "ladder.tiers:TiersParams", panel=True),
+        Stage("curate", "10_curate", "ladder.curate:CurateParams", file_params=("local_path", "benchmark_files")),
+        Stage("train", "20_train", "ladder.train:TrainParams", file_params=("model",)),
+        Stage("sample", "30_sample", "ladder.sample:SampleParams", file_params=("model", "benchmark_path")),
+        Stage("grade", "40_grade", "ladder.grade:GradeParams", file_params=("inputs", "benchmark_path")),
+        Stage("tiers", "50_tiers", "ladder.tiers:TiersParams", panel=True, file_params=("graded_files",)),
     ]
 }

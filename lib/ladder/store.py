@@ -105,8 +105,32 @@ def code_hash(notebook_path: Path) -> str:
     return params_hash(parts, length=16)
 
 
-def stage_hash(params: dict[str, Any], upstream_hashes: list[str], code: str) -> str:
-    return params_hash({"params": params, "upstream": sorted(upstream_hashes), "code": code, "cache": CACHE_VERSION})
+def stage_hash(params: dict[str, Any], upstream_hashes: list[str], code: str, files: Any = None) -> str:
+    blob = {"params": params, "upstream": sorted(upstream_hashes), "code": code, "cache": CACHE_VERSION}
+    if files:
+        blob["files"] = files
+    return params_hash(blob)
+
+
+def files_fingerprint(value: Any) -> list[list[Any]]:
+    """(path, size, mtime_ns) of every local file named by ``value`` (a path, a list or dict of paths; folders walked).
+
+    Size and modification time rather than content: cheap on multi-GB datasets, and an edit in place changes them.
+    Values that are not local paths (hub ids, "", references) give nothing.
+    """
+    if isinstance(value, dict):
+        value = list(value.values())
+    names = value if isinstance(value, list) else [value]
+    out: list[list[Any]] = []
+    for name in names:
+        if not isinstance(name, str) or not name or name.startswith("@"):
+            continue
+        path = Path(name) if Path(name).is_absolute() else paths.ROOT / name
+        files = sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path] if path.is_file() else []
+        for file in files:
+            stat = file.stat()
+            out.append([str(file), stat.st_size, stat.st_mtime_ns])
+    return out
 
 
 def git_sha() -> str:
