@@ -2,40 +2,19 @@
 
 from __future__ import annotations
 
-import json
-
 import pandas as pd
 import pytest
 
 from ladder.params import load_plan
 from ladder.run import run_plan
-from ladder.tiers import study_tiers
+from tests.lm_eval_logs import write_panel_logs
 
 pytestmark = pytest.mark.slow
 
-# model -> tiers it solves (3 of 4 samples right there, none elsewhere)
-PANEL = {"org__base": {"easy"}, "org__sft": {"easy", "medium"}, "org__big": {"easy", "medium", "hard"}}
-
-
-def write_logs(folder, problems):
-    """One lm-eval --output_path folder per model (org__model), as `lm_eval --log_samples` writes it."""
-    tiers = study_tiers()
-    for model, solved in PANEL.items():
-        out = folder / model
-        out.mkdir(parents=True)
-        with (out / "samples_aime_2024_2025-01-01T00-00-00.jsonl").open("w") as handle:
-            for doc_id, row in enumerate(problems):
-                right = tiers[str(row["id"])] in solved
-                answer = row["answer"] if right else str((int(row["answer"]) + 7) % 1000)
-                resps = [f"So the answer is \\boxed{{{answer}}}."] * 3 + ["I am not sure."]
-                doc = {"id": row["id"], "problem": row["problem"], "answer": row["answer"], "url": row["url"]}
-                record = {"doc_id": doc_id, "doc": doc, "target": row["answer"], "resps": [resps], "arguments": {}}
-                handle.write(json.dumps(record) + "\n")
-
 
 def test_results_profile_grades_a_folder_of_logs_and_tiers_it(shared_data, tmp_path):
-    problems = [json.loads(line) for line in (shared_data / "aime24.jsonl").read_text().splitlines()]
-    write_logs(tmp_path / "logs", problems)
+    panel = {"org__base": {"easy"}, "org__sft": {"easy", "medium"}, "org__big": {"easy", "medium", "hard"}}
+    logs = write_panel_logs(tmp_path / "logs", shared_data / "aime24.jsonl", panel)
     overrides = [
         f"grade.inputs=[{tmp_path / 'logs'}]",
         "tiers.base_models=[org/base]",
@@ -54,7 +33,6 @@ def test_results_profile_grades_a_folder_of_logs_and_tiers_it(shared_data, tmp_p
     questions = questions.set_index("question_id")
     assert len(questions) == 30 and questions.loc["62", "rule_tier"] == "exh"
     # a log edited in place is a different input: grading runs again
-    log = next((tmp_path / "logs" / "org__big").glob("samples_*.jsonl"))
-    log.write_text(log.read_text().replace("I am not sure.", "Unsure."))
+    logs["org__big"].write_text(logs["org__big"].read_text().replace("I give up.", "Unsure."))
     again = {f"{r.experiment}/{r.stage}": r for r in run_plan(plan, runs_dir=tmp_path / "runs", echo=False)}
     assert again["results/grade"].status == "done"

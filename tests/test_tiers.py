@@ -328,25 +328,11 @@ def test_notebook_declares_exactly_the_params_fields_and_runner_keys():
 
 def test_lm_eval_logs_through_ingest_grade_and_tiers(shared_data, tmp_path):
     """The issue's 'done when': lm-eval sample logs of a panel -> ladder ingest -> ladder grade -> ladder tiers."""
-    import json
-
     from ladder import cli
+    from tests.lm_eval_logs import write_panel_logs
 
-    problems = [json.loads(line) for line in (shared_data / "aime24.jsonl").read_text().splitlines()]
-    study = tiers.study_tiers()
-    solves = {"base": {"easy"}, "sft": {"easy", "medium"}, "big": {"easy", "medium", "hard"}}
     graded_files = []
-    for model, solved_tiers in solves.items():
-        log = tmp_path / model / "samples_aime_2024_2025-01-01T00-00-00.jsonl"
-        log.parent.mkdir()
-        with log.open("w") as handle:
-            for doc_id, row in enumerate(problems):
-                good = study[str(row["id"])] in solved_tiers
-                answer = row["answer"] if good else str((int(row["answer"]) + 7) % 1000)
-                resps = [f"Thinking... so the answer is \\boxed{{{answer}}}."] * 3 + ["I give up."]
-                doc = {"id": row["id"], "problem": row["problem"], "answer": row["answer"], "url": row["url"]}
-                record = {"doc_id": doc_id, "doc": doc, "target": row["answer"], "resps": [resps], "arguments": {}}
-                handle.write(json.dumps(record) + "\n")
+    for model, log in write_panel_logs(tmp_path, shared_data / "aime24.jsonl").items():
         samples, graded = tmp_path / model / "samples.parquet", tmp_path / model / "graded.parquet"
         assert cli.main(["ingest", "--format", "lm-eval", str(log), "--out", str(samples), "--model", model]) == 0
         assert cli.main(["grade", str(samples), "--out", str(graded)]) == 0
