@@ -20,6 +20,7 @@ import tempfile
 import time
 
 import numpy as np
+
 from ladder import metrics, paths, tiers
 
 N_QUESTIONS, N_SAMPLES, N_MODELS = 30, 64, 20

@@ -23,6 +23,7 @@ os.environ.setdefault("TQDM_DISABLE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 import pandas as pd  # noqa: E402
+
 from ladder import paths  # noqa: E402
 from ladder.sample import SampleParams, build_requests  # noqa: E402
 from ladder.sample.hf_backend import HFEngine  # noqa: E402

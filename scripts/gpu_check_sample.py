@@ -23,6 +23,7 @@ os.environ.setdefault("TQDM_DISABLE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 import pandas as pd  # noqa: E402
+
 from ladder import paths  # noqa: E402
 from ladder.sample import SampleParams, run_sampling  # noqa: E402
 from ladder.tiny_model import build_tiny_model  # noqa: E402

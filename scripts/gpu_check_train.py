@@ -24,6 +24,7 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 import pandas as pd  # noqa: E402
 import torch  # noqa: E402
+
 from ladder.tiny_model import build_tiny_model  # noqa: E402
 from ladder.train import TrainParams, generate_examples, launch_command, launch_command_string, train_stage  # noqa: E402
 

@@ -1,12 +1,13 @@
 """Write environment.yml from pyproject.toml so conda users install the same set (tests/test_packaging.py checks).
 
-    .venv/bin/python scripts/sync_environment.py
+.venv/bin/python scripts/sync_environment.py
 """
 
 from __future__ import annotations
 
-import tomllib
 from pathlib import Path
+
+import tomllib
 
 ROOT = Path(__file__).resolve().parent.parent
 

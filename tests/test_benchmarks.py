@@ -6,6 +6,7 @@ import json
 
 import pandas as pd
 import pytest
+
 from ladder import benchmarks
 from ladder.benchmarks import BenchmarkError, canonical_question_id
 

@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import yaml
+
 from ladder import paths
 from ladder.curate import CurateParams, CurationError, build_pool, curate_stage
 from ladder.curate.decontam import find_contamination, words

@@ -7,6 +7,7 @@ import signal
 
 import pandas as pd
 import pytest
+
 from ladder import cli, grade, schema
 from ladder.grade import GradeParams, extract_answer, grade_frame, grade_sample, normalize_answer
 

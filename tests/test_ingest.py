@@ -8,6 +8,7 @@ import json
 
 import pandas as pd
 import pytest
+
 from ladder import grade, ingest, schema
 from ladder.ingest import IngestError, read_results
 

@@ -9,9 +9,10 @@ from collections import Counter
 import numpy as np
 import pandas as pd
 import pytest
+from scipy import stats
+
 from ladder import metrics
 from ladder.metrics import MetricsError
-from scipy import stats
 
 
 def brute_force_pass_at_k(sample: list[bool], k: int) -> float:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from pydantic import ValidationError
 
 from ladder.params import ParamsError, load_plan, params_hash, read_yaml
 from tests.fixtures import stages as fx
@@ -118,7 +119,7 @@ def test_yaml_is_safe_loaded(tmp_path):
 
 def test_params_are_frozen_and_hash_is_stable(params_dir):
     req = by_key(plan(params_dir))[("a", "make")]
-    with pytest.raises(Exception):
+    with pytest.raises(ValidationError, match="frozen"):
         req.params.value = 3
     assert params_hash({"a": 1, "b": [1, 2]}) == params_hash({"b": [1, 2], "a": 1})
     assert params_hash({"a": 1}) != params_hash({"a": 2})

@@ -9,8 +9,9 @@ matplotlib.use("Agg")
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
-from ladder import plots, tiers  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
+
+from ladder import plots, tiers  # noqa: E402
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+
 from ladder import schema
 from ladder.sample import (
     SampleError,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
+
 from ladder import schema
 from ladder.sample import SampleError, SampleParams, run_sampling
 

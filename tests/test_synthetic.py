@@ -22,8 +22,14 @@ def test_answers_follow_from_the_steps():
         value = p.steps[0].a
         for step in p.steps:
             assert step.a == value
-            ops = {"add": lambda v, b: v + b, "sub": lambda v, b: v - b, "mul": lambda v, b: v * b,
-                   "div": lambda v, b: v // b, "mod": lambda v, b: v % b, "digitsum": lambda v, b: sum(map(int, str(v)))}
+            ops = {
+                "add": lambda v, b: v + b,
+                "sub": lambda v, b: v - b,
+                "mul": lambda v, b: v * b,
+                "div": lambda v, b: v // b,
+                "mod": lambda v, b: v % b,
+                "digitsum": lambda v, b: sum(map(int, str(v))),
+            }
             value = ops[step.op](value, step.b)
             assert step.result == value and 0 <= value <= 999
         assert p.answer == value and str(p.steps[0].a) in p.text
@@ -39,7 +45,9 @@ def test_levels_by_construction():
 def test_training_never_shows_the_held_out_step_and_is_disjoint():
     train = synthetic.training_problems(3000, seed=1)
     synthetic.check_disjoint(train)
-    texts = [synthetic.trajectory(p, v, s) for p in train[:300] for v in synthetic.VERBOSITIES for s in synthetic.STYLES]
+    texts = [
+        synthetic.trajectory(p, v, s) for p in train[:300] for v in synthetic.VERBOSITIES for s in synthetic.STYLES
+    ]
     assert not any("digit" in t for t in texts)
     clash = synthetic.training_problems(1)[0]
     with pytest.raises(ValueError, match="equal evaluation questions"):

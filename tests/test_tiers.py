@@ -7,9 +7,10 @@ import argparse
 import numpy as np
 import pandas as pd
 import pytest
+from scipy import stats
+
 from ladder import schema, tiers
 from ladder.tiers import TiersError, TiersParams
-from scipy import stats
 
 BASE_DIFFICULTY = {"easy": -2.5, "medium": 0.0, "hard": 2.0, "exh": 5.0}
 PANEL = {"base": -1.0, "sft1": 1.5, "sft2": 1.3, "r1": 3.0, "qwq": 3.2, "still": 2.5}

@@ -13,6 +13,8 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from pydantic import ValidationError
+
 from ladder import paths
 from ladder.tiny_model import IM_END
 from ladder.train import (
@@ -34,7 +36,6 @@ from ladder.train import (
     train_stage,
     write_params,
 )
-from pydantic import ValidationError
 
 ANSWER = "\\boxed{7}"
 

@@ -45,7 +45,9 @@ def build_book(profile: str, runs_dir: Path | None = None, book_dir: Path | None
     """Write ``book/<profile>/index.html`` from the profile's last run; returns its path."""
     latest = (runs_dir or paths.RUNS_DIR) / profile / "latest.json"
     if not latest.is_file():
-        raise FileNotFoundError(f"{latest}: no run of profile '{profile}' yet (run `make reproduce PROFILE={profile}`)")
+        raise FileNotFoundError(
+            f"{latest}: no run of profile '{profile}' yet (run `make reproduce PROFILE={profile}`)"
+        )
     run = store.read_json(latest)
     out = (book_dir or paths.BOOK_DIR) / profile
     out.mkdir(parents=True, exist_ok=True)
@@ -54,7 +56,11 @@ def build_book(profile: str, runs_dir: Path | None = None, book_dir: Path | None
         groups.setdefault(result["experiment"], []).append(result)
     sections = []
     for experiment, results in groups.items():
-        title = "Across experiments (panel)" if experiment == PANEL else f"Experiment <code>{html.escape(experiment)}</code>"
+        title = (
+            "Across experiments (panel)"
+            if experiment == PANEL
+            else f"Experiment <code>{html.escape(experiment)}</code>"
+        )
         about = run.get("descriptions", {}).get(experiment, "")
         rows = []
         for r in results:

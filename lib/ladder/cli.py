@@ -17,7 +17,13 @@ import sys
 
 # Modules that contribute sub-commands; imported lazily so `ladder --help` stays fast.
 COMMAND_MODULES = (
-    "ladder.run", "ladder.book", "ladder.ingest", "ladder.grade", "ladder.tiers", "ladder.sample", "ladder.train",
+    "ladder.run",
+    "ladder.book",
+    "ladder.ingest",
+    "ladder.grade",
+    "ladder.tiers",
+    "ladder.sample",
+    "ladder.train",
 )
 
 

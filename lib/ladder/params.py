@@ -328,7 +328,9 @@ def load_plan(
     panel_list = prof.data.get("panel") or []
     for name in panel_list:
         if name not in panel_names:
-            raise ParamsError(f"{prof.where('panel')}: '{name}' is not a panel stage. Panel stages: {', '.join(panel_names)}")
+            raise ParamsError(
+                f"{prof.where('panel')}: '{name}' is not a panel stage. Panel stages: {', '.join(panel_names)}"
+            )
 
     def merged_for(stage: str, exp: Source | None) -> StageRequest:
         fields = models[stage].model_fields
@@ -373,7 +375,9 @@ def load_plan(
         check_common(exp, exp.data.get("common") or {})
         listed = exp.data.get("stages")
         if not listed or not isinstance(listed, list):
-            raise ParamsError(f"{exp.where('stages')}: 'stages' must list this experiment's stages, e.g. [{', '.join(per_exp)}]")
+            raise ParamsError(
+                f"{exp.where('stages')}: 'stages' must list this experiment's stages, e.g. [{', '.join(per_exp)}]"
+            )
         for stage in listed:
             if stage not in per_exp:
                 raise ParamsError(f"{exp.where('stages')}: unknown stage '{stage}'{_suggest(str(stage), per_exp)}. "
@@ -384,7 +388,7 @@ def load_plan(
             _check_keys(exp, exp.data.get(stage) or {}, set(models[stage].model_fields), stage)
         by_experiment[name] = [merged_for(stage, exp) for stage in sorted(listed, key=order.index)]
         for req in by_experiment[name]:
-            for key, ref in stage_references(req.params).items():
+            for ref in stage_references(req.params).values():
                 if ref.experiment not in by_experiment and ref.experiment not in pending:
                     experiments.insert(0, ref.experiment)  # a referenced experiment runs first, even if not asked for
                     pending.append(ref.experiment)
@@ -394,5 +398,11 @@ def load_plan(
         if stage in panel_list:
             requests.append(merged_for(stage, None))
     ordered = _dependency_order(experiments, by_experiment)
-    return Plan(profile=profile, experiments=ordered, runner=runner, requests=requests, sources=sources,
-                descriptions=descriptions)
+    return Plan(
+        profile=profile,
+        experiments=ordered,
+        runner=runner,
+        requests=requests,
+        sources=sources,
+        descriptions=descriptions,
+    )

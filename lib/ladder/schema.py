@@ -59,7 +59,9 @@ def check_unique_keys(frame: pd.DataFrame, source: str | Path) -> None:
     dup = frame.duplicated(list(KEY_COLUMNS), keep=False)
     if dup.any():
         first = frame.loc[dup, list(KEY_COLUMNS)].iloc[0].to_dict()
-        raise SchemaError(f"{source}: {int(dup.sum())} rows share a (model, question_id, sample_idx) key, e.g. {first}")
+        raise SchemaError(
+            f"{source}: {int(dup.sum())} rows share a (model, question_id, sample_idx) key, e.g. {first}"
+        )
 
 
 def conform(frame: pd.DataFrame, columns: Mapping[str, tuple[str, str]], source: str | Path) -> pd.DataFrame:

@@ -126,7 +126,9 @@ def files_fingerprint(value: Any) -> list[list[Any]]:
         if not isinstance(name, str) or not name or name.startswith("@"):
             continue
         path = Path(name) if Path(name).is_absolute() else paths.ROOT / name
-        files = sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path] if path.is_file() else []
+        files = (
+            sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path] if path.is_file() else []
+        )
         for file in files:
             stat = file.stat()
             out.append([str(file), stat.st_size, stat.st_mtime_ns])

@@ -253,8 +253,14 @@ def evaluation_set(seed: int = EVAL_SEED) -> pd.DataFrame:
     """The evaluation set as a benchmark frame: question_id, problem, answer, level, category, n_steps."""
     return pd.DataFrame(
         [
-            {"question_id": p.problem_id, "problem": p.text, "answer": str(p.answer), "level": p.level,
-             "category": p.category, "n_steps": p.n_steps}  # fmt: skip
+            {
+                "question_id": p.problem_id,
+                "problem": p.text,
+                "answer": str(p.answer),
+                "level": p.level,
+                "category": p.category,
+                "n_steps": p.n_steps,
+            }  # fmt: skip
             for p in evaluation_problems(seed)
         ]
     )
@@ -313,7 +319,9 @@ def thinking(problem: Problem, verbosity: str, style: str) -> str:
 
 
 def final_answer(problem: Problem, style: str) -> str:
-    return f"The answer is \\boxed{{{problem.answer}}}." if style == "r1" else f"**Answer:** \\boxed{{{problem.answer}}}"
+    return (
+        f"The answer is \\boxed{{{problem.answer}}}." if style == "r1" else f"**Answer:** \\boxed{{{problem.answer}}}"
+    )
 
 
 def trajectory(problem: Problem, verbosity: str = "steps", style: str = "r1") -> str:

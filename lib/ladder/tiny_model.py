@@ -123,9 +123,13 @@ def build_tiny_model(
 TINY_PREFIX = "tiny:"
 PRESETS = {
     # the laptop profile's base: a few hundred thousand parameters, learns 1-2 step synthetic problems on CPU
-    "laptop": dict(vocab_size=512, hidden_size=128, num_layers=4, num_heads=4, num_kv_heads=2, max_position_embeddings=512),
+    "laptop": dict(
+        vocab_size=512, hidden_size=128, num_layers=4, num_heads=4, num_kv_heads=2, max_position_embeddings=512
+    ),
     # the smoke profile: as small as a real Qwen2 model gets, so the whole book runs inside the tests
-    "smoke": dict(vocab_size=384, hidden_size=32, num_layers=1, num_heads=2, num_kv_heads=1, max_position_embeddings=512),
+    "smoke": dict(
+        vocab_size=384, hidden_size=32, num_layers=1, num_heads=2, num_kv_heads=1, max_position_embeddings=512
+    ),
 }
 
 
