@@ -23,11 +23,11 @@ EXTRAS ?= $(if $(HAS_GPU),dev$(comma)gpu,dev)
 STAMP := $(VENV)/.ladder-setup
 RUN_ARGS = --profile $(PROFILE) $(if $(EXP),--exp $(EXP)) $(foreach s,$(SET),--set $(s)) $(if $(FORCE),--force)
 
-.PHONY: help setup reproduce smoke curate train sample grade tiers book test test-gpu bench lint format check clean distclean
+.PHONY: help setup reproduce smoke curate train sample grade tiers ablations book test test-gpu bench lint format check clean distclean
 
 help: ## list the targets
 	@echo "usage: make TARGET [PROFILE=laptop] [EXP=name,name] [SET='stage.key=value ...'] [FORCE=1]"
-	@grep -E '^[a-zA-Z_ -]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  %-10s %s\n", $$1, $$2}' | sed 's/^  curate train sample grade tiers/  curate | train | sample | grade | tiers\n            /'
+	@grep -E '^[a-zA-Z_ -]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  %-10s %s\n", $$1, $$2}' | sed 's/^  curate train sample grade tiers ablations/  curate | train | sample | grade | tiers | ablations\n            /'
 
 setup: $(STAMP) ## create .venv, install torch, the package and dev tools, register the Jupyter kernel (idempotent)
 
@@ -46,7 +46,7 @@ reproduce: setup ## run every stage of PROFILE (default laptop) for EXP (default
 smoke: ## the laptop book shrunk to a minute or two (same code path)
 	$(MAKE) reproduce PROFILE=smoke
 
-curate train sample grade tiers: setup ## run one stage (and what it needs) for PROFILE/EXP
+curate train sample grade tiers ablations: setup ## run one stage (and what it needs) for PROFILE/EXP
 	$(LADDER) run $@ $(RUN_ARGS)
 
 book: setup ## rebuild book/PROFILE/index.html from the last run

@@ -1,4 +1,4 @@
-"""The smoke profile end to end through the real runner: curate, train, sample, grade (two experiments), tiers.
+"""The smoke profile end to end through the real runner: curate, train, sample, grade (two experiments), tiers, ablations.
 
 This is `make smoke` inside `make test`: every stage notebook runs with papermill on a tiny Qwen2 model.
 """
@@ -28,8 +28,10 @@ def test_every_stage_runs(smoke_run):
     _, plan, results = smoke_run
     failed = {k: r.error for k, r in results.items() if r.status != "done"}
     assert not failed
-    assert list(results) == [f"{e}/{s}" for e in plan.experiments for s in ("curate", "train", "sample", "grade")] + [
-        "_panel/tiers"
+    stages = ("curate", "train", "sample", "grade")
+    assert list(results) == [f"{e}/{s}" for e in plan.experiments for s in stages] + [
+        "_panel/tiers",
+        "_panel/ablations",
     ]
 
 
@@ -42,6 +44,8 @@ def test_stage_outputs_chain_together(smoke_run):
     questions = pd.read_csv(f"{results['_panel/tiers'].dir}/questions.csv", dtype={"question_id": str})
     assert len(questions) == 40 and set(questions["study_tier"]) == {"easy", "medium", "hard", "exh"}
     assert {"acc_smoke_base", "acc_smoke_sft"} <= set(questions.columns)
+    findings = pd.read_csv(f"{results['_panel/ablations'].dir}/findings.csv")
+    assert len(findings) == 6 and set(findings["holds"]) <= {"yes", "no", "not testable"}
 
 
 def test_rerun_is_cached_and_book_links_every_stage(smoke_run, tmp_path):

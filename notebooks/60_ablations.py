@@ -1,0 +1,158 @@
+# ---
+# jupyter:
+#   jupytext:
+#     cell_metadata_filter: tags,-all
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.0
+#   kernelspec:
+#     display_name: ladder
+#     language: python
+#     name: ladder
+# ---
+
+# %% [markdown]
+# # 60 Ablations: P = f(C, N, L, S), what the SFT data buys per tier, and the study's findings
+#
+# **Reads** every experiment's curate params (`inputs[experiment]["curate"]/params.json`: size N, length L,
+# style S, category C, source, similarity), its graded samples (`inputs[experiment]["grade"]/graded.parquet`),
+# and the tiers stage's `questions.csv` (`inputs["_panel"]["tiers"]`).
+# **Writes** into `output_dir`: `experiment_axes.csv` (each experiment's position on the axes and the axis it
+# varies relative to the reference setting), `accuracy_by_tier.csv` (avg@n and cov@n with bootstrap CIs per
+# experiment x tier), `axis_<N|L|S|C|similarity>.csv` (like-for-like comparisons), `scaling_fit.csv` (OLS of
+# accuracy on log10 N), `category_spread.csv`, `step_decomposition.csv`, `findings.csv`, and the figures as PNG.
+#
+# The reference setting is the most common value of each axis among the SFT experiments (or
+# `reference_experiment`'s); an axis comparison groups SFT experiments equal on every other axis.
+# Every sentence of the findings table is computed from this run's numbers with the thresholds below.
+
+# %% tags=["parameters"]
+output_dir: str = "runs/ablations"  # runner: folder this stage writes into
+inputs: dict = {}  # runner: experiment -> {stage -> folder}; "_panel" -> {"tiers": folder}
+profile: str = "laptop"  # runner: the profile being run
+benchmark: str = "aime24"  # benchmark whose graded rows are analysed (tiers from the tiers stage)
+steps_benchmark: str = "synthetic_steps"  # benchmark of one-question-per-step rows (step decomposition)
+tier_column: str = "study_tier"  # column of the tiers stage's questions.csv: study_tier | rule_tier
+base_models: list = []  # base experiments/models (not SFT); empty: the tiers stage's base_models
+reference_experiment: str = ""  # experiment whose axes are the reference setting; "": most common values
+mixed_categories: list = ["diverse", "all"]  # categories that are mixes: equal on the C axis ("mix")
+step_pairs: dict = {}  # steps experiment -> end-to-end experiment; {}: from the sample params
+unequal_n: str = "error"  # unequal samples per question: error | truncate (first n_min samples)
+n_bootstrap: int = 1000  # resamples of the bootstrap over questions and samples (0: no CIs)
+confidence: float = 0.95  # two-sided level of every CI (bootstrap and the scaling slope)
+seed: int = 0  # bootstrap seed: same seed, same tables
+medium_target: float = 0.9  # finding 1: study: at least 90% on Medium
+medium_min_n: int = 500  # finding 1: study: at least 500 normal or long R1 trajectories
+stability_tiers: list = ["medium", "hard"]  # finding 2: tiers where potential and stability are compared
+coverage_min: float = 0.85  # finding 2: study: cov@8 about 90 (comparable to R1)
+stability_gap: float = 0.2  # finding 2: study: avg@8 lags cov@8 by more than 20 points
+scaling_tier: str = "hard"  # finding 3: tier whose accuracy is fitted on log10 N
+scaling_min_slope: float = 0.0  # finding 3: accuracy must rise by more than this per tenfold N
+scaling_min_sizes: int = 3  # finding 3: distinct sizes N needed (two points always fit a line)
+scaling_ci_above: bool = False  # finding 3: also require the slope's CI (when there is one) above that
+plateau: float = 0.65  # finding 3: study: Hard plateaus near 65% (reported beside the fit, not tested)
+category_center: float = 0.55  # finding 4: study: overall accuracy 55 +- 4% across categories
+category_tolerance: float = 0.04  # finding 4: half the max - min spread of categories must stay within this
+step_tiers: list = ["hard"]  # finding 5: tiers of the parent questions in the step decomposition
+step_gap: float = 0.2  # finding 5: mean step accuracy must exceed end-to-end accuracy by at least this
+product_tolerance: float = 0.15  # finding 5: |end-to-end - product of step accuracies| within this
+exh_max: float = 0.0  # finding 6: study: every SFT-only model scores 0% on Exh
+
+# %%
+# %matplotlib inline
+from ladder import ablations
+from ladder.params import from_namespace
+
+params = from_namespace(ablations.AblationsParams, globals())
+params
+
+# %% [markdown]
+# ## The experiments on the axes
+# One row per experiment with a curate stage: N, L, S, C, source, similarity, trace verbosity, its role (base
+# or SFT), and `varies`: the axes on which it differs from the reference setting.
+
+# %%
+data = ablations.load_ablation_inputs(inputs, params)
+data.axes
+
+# %% [markdown]
+# ## Accuracy per experiment and tier
+# avg@n (stability) and cov@n (potential: any of the first n samples correct, as the study), with percentile
+# bootstrap CIs over questions and samples; `gap` = cov@n - avg@n.
+
+# %%
+analysis = ablations.analyse_ablations(data, params)
+analysis.accuracy
+
+# %% [markdown]
+# ## Findings
+# One sentence per finding of the study, computed from the tables below; `holds` is yes, no or not testable.
+
+# %%
+analysis.findings
+
+# %% [markdown]
+# Notes: anything the analysis had to decide (experiments without rows, steps without a partner).
+
+# %%
+analysis.notes
+
+# %% [markdown]
+# ## N: accuracy against data size
+# OLS of avg@n on log10 N per tier over SFT experiments that differ only in N; the slope is in accuracy per
+# tenfold N, with its CI (none with only two sizes).
+
+# %%
+analysis.scaling
+
+# %%
+ablations.plot_accuracy_vs_n(analysis, out_dir=output_dir)
+
+# %% [markdown]
+# ## L: short, normal and long trajectories
+
+# %%
+ablations.plot_axis_bars(analysis, "L", out_dir=output_dir)
+
+# %% [markdown]
+# ## S: R1-style against Gemini-style trajectories
+
+# %%
+ablations.plot_axis_bars(analysis, "S", out_dir=output_dir)
+
+# %% [markdown]
+# ## C: spread across categories
+# Per tier: the lowest and highest category mean (replicate seeds averaged) and max - min.
+
+# %%
+analysis.categories
+
+# %%
+ablations.plot_category_spread(analysis, out_dir=output_dir)
+
+# %% [markdown]
+# ## Potential vs stability
+# cov@n against avg@n per experiment and tier: points far above the diagonal can solve a tier's questions
+# but do not solve them reliably.
+
+# %%
+ablations.plot_stability(analysis, out_dir=output_dir)
+
+# %% [markdown]
+# ## Step decomposition
+# For experiments that sampled the one-question-per-step benchmark: each step's accuracy, their mean and
+# product, against the end-to-end accuracy of the same model on the whole question.
+
+# %%
+analysis.steps
+
+# %%
+ablations.plot_steps(analysis, out_dir=output_dir)
+
+# %% [markdown]
+# ## Files written
+
+# %%
+ablations.save_ablation_tables(analysis, output_dir)

@@ -1,0 +1,315 @@
+"""ladder.ablations: axes from curate params, per-tier metrics, the N fit, comparisons, steps, findings, notebook."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import stats
+
+from ladder import ablations, schema, tiers
+from ladder.ablations import AblationsError, AblationsParams
+from ladder.curate.params import CurateParams
+from ladder.params import PANEL
+
+# 20 questions: 4 easy, 6 medium, 6 hard, 4 exh (ids "01".."20"), Rasch difficulties per tier
+TIER_OF = {f"{i:02d}": t for i, t in enumerate(["easy"] * 4 + ["medium"] * 6 + ["hard"] * 6 + ["exh"] * 4, start=1)}
+DIFFICULTY = {"easy": -3.0, "medium": -0.5, "hard": 1.5, "exh": 12.0}
+# experiment -> (curate params beside the profile's, ability in logits): the laptop grid in miniature
+GRID = {
+    "base": ({"synthetic_verbosity": "answer", "n": 4000}, -2.0),
+    "sft_n250": ({"n": 250}, 0.0),
+    "sft_n1000": ({"n": 1000}, 1.0),
+    "sft_n4000": ({"n": 4000}, 2.0),
+    "sft_short": ({"length": "short"}, 0.3),
+    "sft_long": ({"length": "long"}, 1.2),
+    "sft_gemini": ({"style": "gemini"}, 0.1),
+    "sft_algebra": ({"category": "algebra"}, 0.9),
+    "sft_number_theory": ({"category": "number_theory"}, 1.1),
+}
+PROFILE_CURATE = {"source": "synthetic", "category": "all", "n": 1000, "tokenizer": "tiny:laptop"}
+FAST = {"benchmark": "synthetic", "n_bootstrap": 50}
+
+
+def write_json(path: Path, params: dict, **extra) -> None:
+    path.mkdir(parents=True, exist_ok=True)
+    (path / "params.json").write_text(json.dumps({"params": params, **extra}))
+
+
+def graded_counts(model: str, counts: dict[str, int], n: int = 8, benchmark: str = "synthetic", revision: str = ""):
+    """Graded rows where question q has exactly counts[q] correct samples (the first ones)."""
+    frame = tiers.simulate_graded({model: 0.0}, dict.fromkeys(counts, 0.0), n_samples=n, benchmark=benchmark)
+    frame["correct"] = frame["sample_idx"] < frame["question_id"].map(counts)
+    frame["model_revision"] = revision
+    return schema.conform_graded(frame)
+
+
+def write_run(root: Path, abilities: dict[str, float], seed: int = 0, steps: dict[str, int] | None = None) -> dict:
+    """Runner-shaped folders: curate/params.json and grade/graded.parquet per experiment, the tiers folder,
+    and optionally a steps experiment sampling sft_n1000's model; returns the runner's ``inputs``."""
+    inputs: dict[str, dict[str, str]] = {}
+    difficulty = {q: DIFFICULTY[t] for q, t in TIER_OF.items()}
+    for i, (exp, (curate, _)) in enumerate(GRID.items()):
+        folders = {"curate": root / exp / "curate", "grade": root / exp / "grade"}
+        write_json(folders["curate"], CurateParams(**{**PROFILE_CURATE, **curate}).model_dump(mode="json"))
+        graded = tiers.simulate_graded({exp: abilities[exp]}, difficulty, n_samples=8, seed=seed + i,
+                                       benchmark="synthetic")  # fmt: skip
+        graded["model_revision"] = f"rev-{exp}"
+        folders["grade"].mkdir(parents=True)
+        schema.write_table(graded, folders["grade"] / "graded.parquet")
+        inputs[exp] = {k: str(v) for k, v in folders.items()}
+    if steps is not None:
+        folders = {"sample": root / "steps" / "sample", "grade": root / "steps" / "grade"}
+        write_json(folders["sample"], {"model": "@sft_n1000/train/model", "benchmark": "synthetic_steps"})
+        folders["grade"].mkdir(parents=True)
+        rows = graded_counts("sft_n1000_steps", steps, benchmark="synthetic_steps", revision="rev-sft_n1000")
+        schema.write_table(rows, folders["grade"] / "graded.parquet")
+        inputs["sft_n1000_steps"] = {k: str(v) for k, v in folders.items()}
+    tiers_dir = root / PANEL / "tiers"
+    write_json(tiers_dir, {"base_models": ["base"], "sft_models": [e for e in GRID if e != "base"]})
+    pd.DataFrame({"question_id": list(TIER_OF), "study_tier": list(TIER_OF.values()), "rule_tier": "hard"}).to_csv(
+        tiers_dir / "questions.csv", index=False
+    )
+    inputs[PANEL] = {"tiers": str(tiers_dir)}
+    return inputs
+
+
+HARD_STEPS = {"11.1": 8, "11.2": 7, "11.3": 8, "12.1": 6, "12.2": 8}
+
+
+@pytest.fixture(scope="module")
+def ladder_run(tmp_path_factory) -> dict:
+    return write_run(tmp_path_factory.mktemp("ladder_run"), {e: a for e, (_, a) in GRID.items()}, steps=HARD_STEPS)
+
+
+@pytest.fixture(scope="module")
+def analysis(ladder_run) -> ablations.AblationAnalysis:
+    params = AblationsParams(**FAST)
+    return ablations.analyse_ablations(ablations.load_ablation_inputs(ladder_run, params), params)
+
+
+def test_axes_come_from_curate_params_and_the_reference_is_the_most_common_setting(analysis, ladder_run):
+    axes = analysis.axes.set_index("experiment")
+    assert axes.loc["base", "role"] == "base"  # from the tiers stage's base_models
+    assert axes.loc["sft_n250", "N"] == 250 and axes.loc["sft_gemini", "S"] == "gemini"
+    assert axes["varies"].to_dict() == {
+        "base": "N+verbosity", "sft_n250": "N", "sft_n1000": "reference", "sft_n4000": "N", "sft_short": "L",
+        "sft_long": "L", "sft_gemini": "S", "sft_algebra": "C", "sft_number_theory": "C",
+    }  # fmt: skip
+    assert axes.index[axes["is_reference"]].tolist() == ["sft_n1000"]
+    assert "sft_n1000_steps" not in axes.index  # no curate stage: not on the axes
+
+    params = AblationsParams(**FAST, reference_experiment="sft_n250", base_models=["base"])
+    moved = ablations.load_ablation_inputs(ladder_run, params).axes.set_index("experiment")["varies"]
+    assert (moved["sft_n250"], moved["sft_n1000"], moved["sft_short"]) == ("reference", "N", "N+L")
+
+
+def test_mixed_categories_count_as_one_value():
+    curate = {e: CurateParams(**{**PROFILE_CURATE, **c}).model_dump() for e, (c, _) in GRID.items() if e != "base"}
+    curate["sft_diverse"] = CurateParams(**{**PROFILE_CURATE, "category": "diverse"}).model_dump()
+    axes = ablations.experiment_axes(curate, base=[]).set_index("experiment")
+    assert axes.loc["sft_diverse", "varies"] == "reference"
+    strict = ablations.experiment_axes(curate, base=[], mixed_categories=[]).set_index("experiment")
+    assert strict.loc["sft_diverse", "varies"] == "C"
+
+
+def test_accuracy_by_tier_matches_the_graded_rows(analysis, ladder_run):
+    graded = schema.read_table(Path(ladder_run["sft_n4000"]["grade"]) / "graded.parquet", graded=True)
+    graded["tier"] = graded["question_id"].map(TIER_OF)
+    rows = analysis.accuracy.set_index(["experiment", "tier"])
+    for tier, sub in graded.groupby("tier"):
+        row = rows.loc[("sft_n4000", tier)]
+        assert row["avg@n"] == pytest.approx(sub["correct"].mean())
+        cov = sub.groupby("question_id")["correct"].any().mean()
+        assert row["cov@n"] == pytest.approx(cov) and row["gap"] == pytest.approx(cov - sub["correct"].mean())
+        assert row["avg@n_ci_low"] <= row["avg@n"] <= row["avg@n_ci_high"]
+    assert rows.loc[("sft_n4000", "all"), "n_questions"] == 20
+    assert set(analysis.accuracy["experiment"]) == set(GRID)  # the steps experiment has no synthetic rows
+
+
+def test_axis_comparisons_are_like_for_like(analysis):
+    values = {axis: set(ablations.main_group(t)["value"]) for axis, t in analysis.comparisons.items() if not t.empty}
+    assert values == {"N": {"250", "1000", "4000"}, "L": {"short", "normal", "long"}, "S": {"r1", "gemini"},
+                      "C": {"all", "algebra", "number_theory"}}  # fmt: skip
+    assert analysis.comparisons["similarity"].empty
+    assert set(analysis.comparisons["N"]["experiment"]) == {"sft_n250", "sft_n1000", "sft_n4000"}
+
+
+def test_scaling_fit_is_ols_on_log10_n(analysis):
+    n_rows = ablations.main_group(analysis.comparisons["N"])
+    hard = n_rows[n_rows["tier"] == "hard"]
+    x, y = np.log10(hard["value"].astype(float)), hard["avg@n"]
+    ref = stats.linregress(x, y)
+    fit = analysis.scaling.set_index("tier").loc["hard"]
+    half_width = stats.t.ppf(0.975, len(x) - 2) * ref.stderr
+    assert fit["slope"] == pytest.approx(ref.slope) and fit["intercept"] == pytest.approx(ref.intercept)
+    assert fit["slope_ci_low"] == pytest.approx(ref.slope - half_width)
+    assert fit["slope_ci_high"] == pytest.approx(ref.slope + half_width)
+    assert (fit["n_sizes"], fit["n_min"], fit["n_max"]) == (3, 250, 4000)
+
+
+def test_category_spread(analysis):
+    rows = ablations.main_group(analysis.comparisons["C"])
+    overall = rows[rows["tier"] == "all"].set_index("value")["avg@n"]
+    spread = analysis.categories.set_index("tier").loc["all"]
+    assert spread["spread"] == pytest.approx(overall.max() - overall.min())
+    assert (spread["best"], spread["worst"]) == (overall.idxmax(), overall.idxmin())
+
+
+def test_step_decomposition_pairs_the_steps_with_the_end_to_end_model(analysis, ladder_run):
+    steps = analysis.steps.set_index("parent_id")
+    assert set(steps.index) == {"11", "12"} and (steps["end_to_end_experiment"] == "sft_n1000").all()
+    assert steps.loc["11", "step_accuracy"] == "1.000 0.875 1.000"
+    assert steps.loc["11", "product"] == pytest.approx(0.875) and steps.loc["12", "min_step"] == 0.75
+    graded = schema.read_table(Path(ladder_run["sft_n1000"]["grade"]) / "graded.parquet", graded=True)
+    e2e = graded[graded["question_id"] == "11"]["correct"].mean()
+    assert steps.loc["11", "end_to_end"] == pytest.approx(e2e) and steps.loc["11", "tier"] == "hard"
+
+
+def test_step_pairing_falls_back_to_the_model_revision(ladder_run, tmp_path):
+    inputs = {**ladder_run, "sft_n1000_steps": {"grade": ladder_run["sft_n1000_steps"]["grade"]}}  # no sample stage
+    data = ablations.load_ablation_inputs(inputs, AblationsParams(**FAST))
+    assert data.step_pairs == {"sft_n1000_steps": "sft_n1000"}
+
+
+def finding(analysis, number: int) -> pd.Series:
+    return analysis.findings.iloc[number - 1]
+
+
+def test_findings_are_computed_from_this_runs_numbers(analysis, tmp_path):
+    assert list(analysis.findings.columns) == ["finding", "study_says", "this_run", "holds"]
+    assert set(analysis.findings["holds"]) <= set(ablations.HOLDS)
+    assert finding(analysis, 3)["holds"] == "yes"  # abilities rise with N
+    assert finding(analysis, 6)["holds"] == "yes"  # exh difficulty 12 logits: nobody solves it
+    slope = analysis.scaling.set_index("tier").loc["hard", "slope"]
+    assert f"{slope * 100:+.1f} points per tenfold N" in finding(analysis, 3)["this_run"]
+    strict = analysis.params.model_copy(update={"scaling_ci_above": True})  # 3 sizes: a CI far too wide
+    assert ablations.finding_scaling(analysis.scaling, strict)["holds"] == "no"
+    assert "not significant" in finding(analysis, 3)["this_run"]
+    two_sizes = analysis.scaling.assign(n_sizes=2)
+    assert ablations.finding_scaling(two_sizes, analysis.params)["holds"] == "not testable"
+
+    # The same grid where more data hurts and exh becomes solvable: those findings flip.
+    abilities = {e: a for e, (_, a) in GRID.items()} | {"sft_n250": 2.0, "sft_n4000": 0.0}
+    flipped_inputs = write_run(tmp_path, abilities)
+    params = AblationsParams(**FAST, exh_max=0.0)
+    flipped = ablations.analyse_ablations(ablations.load_ablation_inputs(flipped_inputs, params), params)
+    assert finding(flipped, 3)["holds"] == "no"
+    assert finding(flipped, 5)["holds"] == "not testable"  # no steps experiment in this run
+    assert "no step decomposition" in finding(flipped, 5)["this_run"]
+
+
+def test_finding_thresholds_decide(analysis):
+    lenient = analysis.params.model_copy(update={"category_tolerance": 1.0, "medium_target": 0.0, "exh_max": 1.0})
+    strict = analysis.params.model_copy(update={"category_tolerance": 0.0, "medium_target": 1.0})
+    axes, acc = analysis.axes, analysis.accuracy
+    assert ablations.finding_curation(analysis.categories, analysis.comparisons["similarity"], analysis.scaling,
+                                      lenient)["holds"] == "yes"  # fmt: skip
+    assert ablations.finding_curation(analysis.categories, analysis.comparisons["similarity"], analysis.scaling,
+                                      strict)["holds"] == "no"  # fmt: skip
+    # medium_target 0: everyone reaches it, so the "fewer/shorter/Gemini do not" half fails
+    assert ablations.finding_medium(acc, axes, lenient)["holds"] == "no"
+    assert ablations.finding_medium(acc, axes, strict)["holds"] == "no"
+    exh_solved = acc.assign(**{"avg@n": np.where(acc["tier"] == "exh", 0.125, acc["avg@n"])})
+    assert ablations.finding_exh(exh_solved, analysis.params)["holds"] == "no"
+    assert ablations.finding_exh(exh_solved, analysis.params.model_copy(update={"exh_max": 0.2}))["holds"] == "yes"
+    nothing_solved = acc.assign(**{"avg@n": 0.0})  # 0% on Exh means nothing when every tier is 0%
+    assert ablations.finding_exh(nothing_solved, analysis.params)["holds"] == "not testable"
+
+
+def test_finding_medium_holds_only_when_exactly_the_qualifying_runs_reach_the_target(analysis):
+    acc, axes = analysis.accuracy.copy(), analysis.axes
+    medium = acc["tier"] == "medium"
+    qualifies = acc["experiment"].isin(["sft_n1000", "sft_n4000", "sft_long", "sft_algebra", "sft_number_theory"])
+    acc.loc[medium, "avg@n"] = np.where(qualifies[medium], 0.95, 0.6)
+    assert ablations.finding_medium(acc, axes, analysis.params)["holds"] == "yes"
+    acc.loc[medium & (acc["experiment"] == "sft_gemini"), "avg@n"] = 0.92  # Gemini style reaches Medium too
+    result = ablations.finding_medium(acc, axes, analysis.params)
+    assert result["holds"] == "no" and "highest 92%, sft_gemini" in result["this_run"]
+
+
+def test_finding_stability_needs_high_coverage_and_a_gap(analysis):
+    acc = analysis.accuracy.copy()
+    sft_medium = (acc["tier"] == "medium") & (acc["role"] == "sft")
+    acc["cov@n"], acc["avg@n"] = acc["avg@n"], acc["avg@n"]  # gap 0 everywhere
+    acc["gap"] = 0.0
+    assert ablations.finding_stability(acc, analysis.params)["holds"] == "no"
+    acc.loc[sft_medium, ["cov@n", "avg@n", "gap"]] = [0.9, 0.6, 0.3]
+    assert ablations.finding_stability(acc, analysis.params)["holds"] == "yes"
+
+
+def test_finding_steps_compare_steps_whole_and_product():
+    params = AblationsParams()
+    compounding = pd.DataFrame({"tier": ["hard", "hard"], "mean_step": [0.95, 0.9], "product": [0.2, 0.1],
+                                "end_to_end": [0.15, 0.1]})  # fmt: skip
+    assert ablations.finding_steps(compounding, params)["holds"] == "yes"
+    independent = compounding.assign(end_to_end=[0.9, 0.85])  # the whole as easy as its steps
+    assert ablations.finding_steps(independent, params)["holds"] == "no"
+    assert ablations.finding_steps(compounding.assign(tier="medium"), params)["holds"] == "not testable"
+
+
+def test_bad_inputs_name_what_is_wrong(ladder_run, tmp_path):
+    no_tiers = {k: v for k, v in ladder_run.items() if k != PANEL}
+    with pytest.raises(AblationsError, match=r"panel: \[tiers, ablations\]"):
+        ablations.load_ablation_inputs(no_tiers, AblationsParams(**FAST))
+    missing = {**ladder_run, "ghost": {"curate": str(tmp_path / "ghost")}}
+    with pytest.raises(AblationsError, match="ghost/params.json: no such file"):
+        ablations.load_ablation_inputs(missing, AblationsParams(**FAST))
+    odd = tmp_path / "odd"
+    odd.mkdir()
+    schema.write_table(graded_counts("odd", {"99": 1}), odd / "graded.parquet")
+    with pytest.raises(AblationsError, match="experiment 'odd': question.* 99 have no tier"):
+        ablations.load_ablation_inputs({**ladder_run, "odd": {"grade": str(odd)}}, AblationsParams(**FAST))
+    with pytest.raises(AblationsError, match="reference_experiment 'nope'"):
+        ablations.load_ablation_inputs(ladder_run, AblationsParams(**FAST, reference_experiment="nope"))
+    with pytest.raises(AblationsError, match=r"base_models \['bsae'\] are neither"):
+        ablations.load_ablation_inputs(ladder_run, AblationsParams(**FAST, base_models=["bsae"]))
+    with pytest.raises(AblationsError, match="only of 'synthetic_steps'"):
+        ablations.load_ablation_inputs(ladder_run, AblationsParams(**{**FAST, "benchmark": "aime24"}))
+    with pytest.raises(ValueError, match="extra"):
+        AblationsParams(medium_targett=0.9)
+
+
+def test_report_files(analysis, tmp_path):
+    written = ablations.write_ablation_report(analysis, tmp_path)
+    for name in ("experiment_axes", "accuracy_by_tier", "findings", "scaling_fit", "axis_L", "accuracy_vs_n"):
+        assert written[name].is_file() and written[name].stat().st_size > 0, name
+    findings = pd.read_csv(written["findings"])
+    assert findings["holds"].tolist() == analysis.findings["holds"].tolist()
+
+
+def test_same_inputs_and_seed_give_identical_tables(analysis, ladder_run):
+    again = ablations.analyse_ablations(ablations.load_ablation_inputs(ladder_run, analysis.params), analysis.params)
+    pd.testing.assert_frame_equal(again.accuracy, analysis.accuracy)
+    pd.testing.assert_frame_equal(again.findings, analysis.findings)
+    other_seed = analysis.params.model_copy(update={"seed": 1})
+    moved = ablations.accuracy_by_tier(ablations.load_ablation_inputs(ladder_run, other_seed), other_seed)
+    assert not moved["avg@n_ci_low"].equals(analysis.accuracy["avg@n_ci_low"])  # the seed drives the bootstrap
+
+
+def test_notebook_runs_through_the_runner(ladder_run, tmp_path):
+    from ladder import paths, run
+
+    out = tmp_path / "ablations"
+    run.execute_notebook(paths.NOTEBOOKS_DIR / "60_ablations.py", out,
+                         {"output_dir": str(out), "inputs": ladder_run, "profile": "test", **FAST},
+                         cell_timeout_s=300, render_html=False)  # fmt: skip
+    findings = pd.read_csv(out / "findings.csv")
+    assert len(findings) == 6 and findings.loc[2, "holds"] == "yes"
+    for name in ("accuracy_vs_n", "axis_L", "axis_S", "category_spread", "step_decomposition"):
+        assert (out / f"{name}.png").is_file(), name
+
+
+def test_analysis_only_run_without_curate_stages(ladder_run, tmp_path):
+    # The `results` profile: graded files from elsewhere, no curate stage, so no axes: findings say so.
+    inputs = {e: {"grade": st["grade"]} for e, st in ladder_run.items() if e in ("sft_n250", "sft_n4000")}
+    inputs[PANEL] = ladder_run[PANEL]
+    params = AblationsParams(**FAST)
+    result = ablations.analyse_ablations(ablations.load_ablation_inputs(inputs, params), params)
+    assert result.axes.empty and set(result.accuracy["role"]) == {"other"}
+    assert all(t.empty for t in result.comparisons.values())
+    assert result.findings["holds"].tolist() == ["not testable"] * 6
+    assert ablations.plot_accuracy_vs_n(result, tmp_path) is not None and (tmp_path / "accuracy_vs_n.png").is_file()
