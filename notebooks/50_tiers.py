@@ -21,7 +21,7 @@
 # **Writes** into `output_dir`: `questions.csv` (one row per question: the study's tier, the rule-based tier,
 # IRT difficulty with CI, per-model accuracy), `tiers.csv` (one row per model x tier: avg@n, cov@n, cov@k,
 # unbiased pass@k, maj@n with bootstrap CIs), the side tables (`tier_comparison.csv`, `irt_models.csv`,
-# `consistency*.csv`, `question_accuracy.csv`) and the figures as PNG.
+# `consistency*.csv`, `question_accuracy.csv`, `study_tier_means.csv`: this run vs the study) and the figures as PNG.
 #
 # cov@k is the study's coverage (any of the *first* k samples correct); pass@k is the unbiased estimator
 # 1 - C(n-c, k)/C(n, k). CIs: percentile bootstrap over questions and, within each question, its samples.
@@ -51,10 +51,11 @@ irt_model: str = "rasch"  # item response model for question difficulty: rasch |
 irt_prior_sd: float = 3.0  # sd (logits) of the normal prior on abilities and difficulties
 solve_threshold: float = 0.5  # ladder consistency: a model solves a question when its avg@n is at least this
 ladder_lines: str = "model"  # Figure 1: one line per model, or per role group: model | group
+missing_role_models: str = "error"  # a role model not in the panel: stop (error), or leave it out (drop)
 
 # %%
 # %matplotlib inline
-from ladder import plots, tiers
+from ladder import plots, study, tiers
 from ladder.params import from_namespace
 
 params = from_namespace(tiers.TiersParams, globals())
@@ -89,6 +90,15 @@ analysis.notes
 
 # %%
 analysis.tiers
+
+# %% [markdown]
+# ## This run vs the study
+# The study's mean avg@8 per model group and tier (base, small-scale SFT, large; read off its Figure 1, in
+# `data/study_numbers.yaml`) beside this run's mean avg@n of the models in the same role, the difference (this run
+# minus the study) and the bootstrap CI of this run's value. A group this run does not have says so.
+
+# %%
+study.tiers_vs_study(graded, analysis, out_dir=output_dir)
 
 # %% [markdown]
 # ## Rules vs the study's lists

@@ -22,7 +22,8 @@
 # **Writes** into `output_dir`: `experiment_axes.csv` (each experiment's position on the axes and the axis it
 # varies relative to the reference setting), `accuracy_by_tier.csv` (avg@n and cov@n with bootstrap CIs per
 # experiment x tier), `axis_<N|L|S|C|similarity>.csv` (like-for-like comparisons), `scaling_fit.csv` (OLS of
-# accuracy on log10 N), `category_spread.csv`, `step_decomposition.csv`, `findings.csv`, and the figures as PNG.
+# accuracy on log10 N), `category_spread.csv`, `step_decomposition.csv`, `findings.csv`, `study_findings.csv` (this
+# run's numbers beside the study's), and the figures as PNG.
 #
 # The reference setting is the most common value of each axis among the SFT experiments (or
 # `reference_experiment`'s); an axis comparison groups SFT experiments equal on every other axis.
@@ -62,7 +63,7 @@ exh_max: float = 0.0  # finding 6: study: every SFT-only model scores 0% on Exh
 
 # %%
 # %matplotlib inline
-from ladder import ablations
+from ladder import ablations, study
 from ladder.params import from_namespace
 
 params = from_namespace(ablations.AblationsParams, globals())
@@ -92,6 +93,15 @@ analysis.accuracy
 
 # %%
 analysis.findings
+
+# %% [markdown]
+# ## This run vs the study
+# The numbers behind the study's findings (`data/study_numbers.yaml`) beside this run's: value, difference, the
+# bootstrap CI where the value is one experiment's, and `agrees` (a bound met, or the study's value within the
+# stated tolerance or this run's CI). Rows this run cannot compute say why.
+
+# %%
+study.findings_vs_study(analysis, out_dir=output_dir)
 
 # %% [markdown]
 # Notes: anything the analysis had to decide (experiments without rows, steps without a partner).

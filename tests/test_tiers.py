@@ -348,3 +348,14 @@ def test_lm_eval_logs_through_ingest_grade_and_tiers(shared_data, tmp_path):
     questions = pd.read_csv(out / "questions.csv", dtype={"question_id": str}).set_index("question_id")
     assert questions.loc["70", "study_tier"] == "hard" and questions.loc["70", "rule_tier"] == "hard"
     assert questions.loc["62", "rule_tier"] == "exh"
+
+
+def test_missing_role_models_error_or_drop_with_a_note():
+    difficulty = {str(q): d for q, d in zip(range(60, 68), np.linspace(-2, 2, 8), strict=True)}
+    graded = tiers.simulate_graded({"base": 1.0, "sft": 2.0}, difficulty, n_samples=4, seed=0, benchmark="sim")
+    params = TiersParams(benchmark="sim", tier_source="rule", base_models=["base"], sft_models=["sft", "gone"],
+                         n_bootstrap=0)  # fmt: skip
+    with pytest.raises(TiersError, match=r"sft_models: \['gone'\] not in the panel"):
+        tiers.analyse_panel(graded, params)
+    analysis = tiers.analyse_panel(graded, params.model_copy(update={"missing_role_models": "drop"}))
+    assert any("gone" in note and "drop" in note for note in analysis.notes)

@@ -24,6 +24,8 @@ COMMAND_MODULES = (
     "ladder.tiers",
     "ladder.sample",
     "ladder.train",
+    "ladder.compute",
+    "ladder.launch",
 )
 
 

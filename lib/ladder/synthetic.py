@@ -1,6 +1,6 @@
 """The mini-ladder: a procedural benchmark and SFT trajectories for the laptop profile.
 
-Word problems with integer answers in 0..999, in four categories named like OpenR1-Math-220k's
+Word problems with integer answers in 0..99, in four categories named like OpenR1-Math-220k's
 ``problem_type`` (so the real curation code handles them), each built from a chain of elementary
 operations; the number of operations is the difficulty knob. The evaluation set has four levels
 by construction, mirroring the study's tiers:
@@ -39,7 +39,6 @@ VERBOSITIES = ("answer", "steps", "rechecks")
 STYLES = ("r1", "gemini")
 EVAL_SEED = 2504_11741  # the evaluation set is fixed; training problems use other seeds
 NOVEL_OP = "digitsum"
-ANSWER_MAX = 999
 
 
 @dataclass(frozen=True)
@@ -108,31 +107,34 @@ class Problem:
 
 
 # --- operations -------------------------------------------------------------------------------------
-# Operands stay small (one-digit multipliers and divisors) so a model of a few million parameters can
-# learn each step from a few thousand examples; difficulty comes from chaining steps.
+# Every step pairs the running value (below 100) with a one-digit operand, so each step is a table-like
+# fact that a model of a few hundred thousand parameters learns from a few thousand examples; difficulty
+# comes from chaining steps, as in the study. Answers stay in 0..99.
+
+VALUE_LIMIT = 100
 
 
 def _apply(rng: random.Random, op: str, a: int) -> Step | None:
     if op == "add":
-        b = rng.randint(2, 49)
-        return Step(op, a, b, a + b) if a + b <= ANSWER_MAX else None
+        b = rng.randint(1, 9)
+        return Step(op, a, b, a + b) if a + b < VALUE_LIMIT else None
     if op == "sub":
-        if a < 3:
+        if a < 2:
             return None
-        b = rng.randint(1, min(a - 1, 49))
+        b = rng.randint(1, min(a - 1, 9))
         return Step(op, a, b, a - b)
     if op == "mul":
         b = rng.randint(2, 9)
-        return Step(op, a, b, a * b) if a * b <= ANSWER_MAX else None
+        return Step(op, a, b, a * b) if a * b < VALUE_LIMIT else None
     if op == "div":
-        divisors = [d for d in range(2, 10) if a % d == 0]
+        divisors = [d for d in range(2, 10) if a % d == 0 and a // d > 0]
         if not divisors:
             return None
         b = rng.choice(divisors)
         return Step(op, a, b, a // b)
     if op == "mod":
-        b = rng.randint(3, 9)
-        return Step(op, a, b, a % b) if a >= b else None
+        b = rng.randint(2, 9)
+        return Step(op, a, b, a % b) if a > b else None
     if op == NOVEL_OP:
         return Step(op, a, 0, sum(int(d) for d in str(a))) if a >= 10 else None
     raise ValueError(f"unknown operation '{op}'")
@@ -223,7 +225,7 @@ def make_problem(
         ops = [rng.choice(CATEGORY_OPS[category]) for _ in range(n_steps - int(novel))]
         if novel:
             ops.append(NOVEL_OP)
-        start = rng.randint(10, 99)
+        start = rng.randint(2, 9) if not novel or n_steps > 1 else rng.randint(10, 99)
         steps = _chain(rng, start, ops)
         if steps is not None and steps[-1].result >= 0:
             return Problem(problem_id, category, level, _word(category, rng, start, steps), steps)

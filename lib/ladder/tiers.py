@@ -70,6 +70,7 @@ class TiersParams(StageParams):
     irt_prior_sd: float = 3.0  # sd (logits) of the normal prior on abilities and difficulties; keeps 0/n finite
     solve_threshold: float = 0.5  # ladder consistency: a model solves a question when its avg@n is at least this
     ladder_lines: Literal["model", "group"] = "model"  # Figure 1: one line per model, or per role group
+    missing_role_models: Literal["error", "drop"] = "error"  # a role model not in the panel: stop, or leave it out
 
     @field_validator(
         "graded_files", "models", "base_models", "sft_models", "reference_models", "exh_models", mode="before"
@@ -572,14 +573,32 @@ def tier_metrics(
     return pd.DataFrame(rows)
 
 
+ROLES = ("base_models", "sft_models", "reference_models", "exh_models")
+
+
+def _drop_missing_role_models(graded: pd.DataFrame, params: TiersParams) -> tuple[TiersParams, list[str]]:
+    """With ``missing_role_models: drop``, remove role members absent from the panel (e.g. a run of a subset of
+    the profile's experiments); returns the params to use and the names left out."""
+    if params.missing_role_models != "drop":
+        return params, []
+    rows = graded[graded["benchmark"].astype(str) == params.benchmark] if "benchmark" in graded.columns else graded
+    present = set(rows["model"].astype(str))
+    dropped = sorted({m for role in ROLES for m in getattr(params, role) if m not in present})
+    update = {role: [m for m in getattr(params, role) if m in present] for role in ROLES}
+    return params.model_copy(update=update), dropped
+
+
 def analyse_panel(graded: pd.DataFrame, params: TiersParams) -> TierAnalysis:
     """Run the whole tier analysis on a panel's graded rows (checks everything before the bootstrap)."""
+    params, dropped = _drop_missing_role_models(graded, params)
     graded = select_panel(graded, params)
     outcomes = metrics.outcomes_from_graded(graded, unequal_n=params.unequal_n)
     too_big = [(m, oc.n) for m, oc in outcomes.items() if max(params.ks, default=0) > oc.n]
     if too_big:
         raise TiersError(f"ks={params.ks} but model(s) have fewer samples per question: {too_big}")
     notes = [f"{m}: {note}" for m, oc in outcomes.items() for note in oc.notes]
+    if dropped:
+        notes.append(f"left out of their roles, not in this panel (missing_role_models 'drop'): {', '.join(dropped)}")
     accuracy = accuracy_matrix(outcomes)
     study = reference_tiers(params.benchmark, params.tier_version)
     comparison = None
