@@ -16,7 +16,7 @@ Per experiment:
 
 Usage::
 
-    ladder estimate --profile paper                          # every experiment of the profile, as a table
+    ladder estimate --profile paper       # every experiment, as a table; also runs/paper/compute_estimate.csv
     ladder estimate --profile single_gpu --exp sg_base --train-mfu 0.4 --out runs/single_gpu/compute.csv
 
     from ladder import compute
@@ -130,7 +130,8 @@ def _params_from_config(folder: Path) -> int:
     config = AutoConfig.from_pretrained(folder)
     with init_empty_weights():
         model = AutoModelForCausalLM.from_config(config)
-    return sum(p.numel() for p in model.parameters())
+    model.tie_weights()  # shared input/output embeddings count once, as from_pretrained loads them
+    return model.num_parameters()
 
 
 def _questions(sample: Mapping) -> float:
@@ -310,10 +311,12 @@ def cmd_estimate(args: argparse.Namespace) -> int:
     with pd.option_context("display.max_rows", None, "display.width", 200, "display.max_columns", None):
         print(summary_table(table).to_string(index=False))
     print("\n" + assumptions_text(assumptions))
-    if args.out:
-        Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-        table.to_csv(args.out, index=False)
-        print(f"written: {args.out}")
+    from ladder import paths
+
+    out = Path(args.out) if args.out else paths.RUNS_DIR / plan.profile / "compute_estimate.csv"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    table.to_csv(out, index=False)
+    print(f"written: {out}")
     return 0
 
 
@@ -328,5 +331,5 @@ def add_cli(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--train-mfu", type=float, help="training utilisation (default 0.35)")
     p.add_argument("--sample-mfu", type=float, help="sampling utilisation (default 0.05)")
     p.add_argument("--expected-new-tokens", type=int, help="mean new tokens per sample (default 12000)")
-    p.add_argument("--out", help="also write the full table as CSV here")
+    p.add_argument("--out", help="where to write the full table as CSV (default runs/<profile>/compute_estimate.csv)")
     p.set_defaults(func=cmd_estimate)
