@@ -415,3 +415,24 @@ def test_notebook_trains_and_shows_curves_and_generations(tiny_model_dir, tmp_pa
     assert json.loads((out / "train_report.json").read_text())["steps"] == 4
     text = executed.read_text()
     assert "tokens_per_s" in text and "stopped" in text and "image/png" in text
+
+
+def test_multinode_inside_slurm_runs_one_launch_per_node(tmp_path):
+    import subprocess as sp
+
+    from ladder.train import TrainParams, multinode_command
+
+    params = TrainParams(model="Qwen/Qwen2.5-32B-Instruct", num_nodes=2, num_processes=8, distributed="fsdp",
+                         fsdp_wrap_class="Qwen2DecoderLayer")  # fmt: skip
+    with pytest.raises(ValueError, match="needs a SLURM allocation of that many nodes"):
+        multinode_command(params, tmp_path / "in", tmp_path / "out", {})
+    with pytest.raises(ValueError, match="this process has 1"):
+        multinode_command(params, tmp_path / "in", tmp_path / "out", {"SLURM_JOB_ID": "7", "SLURM_JOB_NUM_NODES": "1"})
+    cmd = multinode_command(
+        params, tmp_path / "in", tmp_path / "out", {"SLURM_JOB_ID": "7", "SLURM_JOB_NUM_NODES": "2"}
+    )
+    assert cmd[:5] == ["srun", "--kill-on-bad-exit=1", "--nodes=2", "--ntasks-per-node=1", "bash"]
+    script = cmd[-1]
+    assert "--machine_rank $SLURM_NODEID" in script and "--main_process_ip $MASTER_ADDR" in script
+    assert "--num_machines 2" in script and "--num_processes 16" in script
+    assert sp.run(["bash", "-n", "-c", script]).returncode == 0

@@ -654,6 +654,33 @@ def read_params(path: str | Path) -> TrainParams:
     return TrainParams(**(data or {}))
 
 
+def multinode_command(
+    params: TrainParams, input_dir: str | Path, output_dir: str | Path, env: Mapping[str, str]
+) -> list[str]:
+    """``srun`` running one ``accelerate launch`` per node of the current SLURM allocation (node rank from SLURM).
+
+    Used when the train stage itself runs inside a SLURM job with at least ``num_nodes`` nodes (e.g. an array task
+    of ``ladder launch``); elsewhere multi-node training is refused with a pointer to the sbatch script.
+    """
+    nodes = int(env.get("SLURM_JOB_NUM_NODES") or env.get("SLURM_NNODES") or 0)
+    if "SLURM_JOB_ID" not in env or nodes < params.num_nodes:
+        raise ValueError(
+            f"train: num_nodes={params.num_nodes} needs a SLURM allocation of that many nodes (this process has "
+            f"{nodes or 'none'}); submit `ladder launch` scripts or the script from render_sbatch() "
+            "(python -m ladder.train ... --print-sbatch)"
+        )
+    inner = launch_command(params, input_dir, output_dir, machine_rank="$SLURM_NODEID", main_process_ip="$MASTER_ADDR")
+    inner[:2] = [sys.executable, "-m", "accelerate.commands.launch"]
+    script = (
+        'MASTER_ADDR=$(scontrol show hostnames "$SLURM_JOB_NODELIST" | head -n 1); export MASTER_ADDR; '
+        + launch_command_string(inner)
+    )
+    return [
+        "srun", "--kill-on-bad-exit=1", f"--nodes={params.num_nodes}", "--ntasks-per-node=1",
+        "bash", "-c", script,
+    ]  # fmt: skip
+
+
 def train_stage(params: TrainParams, input_dir: str | Path, output_dir: str | Path) -> dict[str, Any]:
     """Run the train stage: in this process for one process, else ``accelerate launch`` as a subprocess.
 
@@ -672,15 +699,13 @@ def train_stage(params: TrainParams, input_dir: str | Path, output_dir: str | Pa
             f"train: num_processes={params.num_processes} with distributed={params.distributed!r} needs that many "
             f"GPUs, this machine has {torch.cuda.device_count()}; set num_processes: 1 and distributed: none here"
         )
-    if params.num_nodes > 1:
-        raise ValueError(
-            f"train: num_nodes={params.num_nodes} needs one launch per node; submit the script from "
-            "render_sbatch() (python -m ladder.train ... --print-sbatch) instead"
-        )
     write_params(params, output_dir / PARAMS_NAME)
-    command = launch_command(params, input_dir, output_dir)
-    # This interpreter's accelerate, not whichever `accelerate` comes first on PATH.
-    command[:2] = [sys.executable, "-m", "accelerate.commands.launch"]
+    if params.num_nodes > 1:
+        command = multinode_command(params, input_dir, output_dir, os.environ)
+    else:
+        command = launch_command(params, input_dir, output_dir)
+        # This interpreter's accelerate, not whichever `accelerate` comes first on PATH.
+        command[:2] = [sys.executable, "-m", "accelerate.commands.launch"]
     finished = subprocess.run(command, cwd=paths.ROOT)
     if finished.returncode:
         raise RuntimeError(
