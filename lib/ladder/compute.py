@@ -296,14 +296,14 @@ def assumptions_text(assumptions: ComputeAssumptions) -> str:
 
 def cmd_estimate(args: argparse.Namespace) -> int:
     """``ladder estimate``: print the compute table of a profile's experiments (and write it as CSV)."""
-    from ladder.params import ParamsError, load_plan
-    from ladder.run import _split
+    from ladder.params import ParamsError
+    from ladder.run import plan_from_arguments
 
     try:
         values = {k: v for k, v in (("train_mfu", args.train_mfu), ("sample_mfu", args.sample_mfu),
                                     ("expected_new_tokens", args.expected_new_tokens)) if v is not None}  # fmt: skip
         assumptions = ComputeAssumptions(**values)
-        plan = load_plan(args.profile, _split(args.exp), args.set)
+        plan = plan_from_arguments(args)
         table = estimate_plan(plan, assumptions)
     except (ParamsError, ComputeError, FileNotFoundError, ValueError) as exc:
         print(f"ladder estimate: {exc}", file=sys.stderr)
@@ -322,12 +322,10 @@ def cmd_estimate(args: argparse.Namespace) -> int:
 
 def add_cli(sub: argparse._SubParsersAction) -> None:
     """Add ``ladder estimate``."""
-    import os
+    from ladder.run import add_plan_arguments
 
     p = sub.add_parser("estimate", help="tokens, FLOPs and GPU-hours per experiment of a profile, before running")
-    p.add_argument("--profile", default=os.environ.get("PROFILE") or "laptop", help="params/profiles/<name>.yaml")
-    p.add_argument("--exp", action="append", help="experiment name(s), comma-separated (default: the profile's)")
-    p.add_argument("--set", action="append", default=[], metavar="STAGE.KEY=VALUE", help="override a param")
+    add_plan_arguments(p, default_profile="laptop")
     p.add_argument("--train-mfu", type=float, help="training utilisation (default 0.35)")
     p.add_argument("--sample-mfu", type=float, help="sampling utilisation (default 0.05)")
     p.add_argument("--expected-new-tokens", type=int, help="mean new tokens per sample (default 12000)")

@@ -23,7 +23,6 @@ Usage::
 from __future__ import annotations
 
 import argparse
-import os
 import shlex
 import sys
 from collections.abc import Mapping, Sequence
@@ -224,11 +223,11 @@ def _write(path: Path, text: str) -> Path:
 
 def cmd_launch(args: argparse.Namespace) -> int:
     """``ladder launch``: write the SLURM scripts of a profile's experiments and say how to submit them."""
-    from ladder.params import ParamsError, load_plan
-    from ladder.run import _split
+    from ladder.params import ParamsError
+    from ladder.run import plan_from_arguments
 
     try:
-        plan = load_plan(args.profile, _split(args.exp), args.set)
+        plan = plan_from_arguments(args)
         out = Path(args.out or paths.RUNS_DIR / plan.profile / "slurm")
         written = write_launch_scripts(plan, out, partition=args.partition, time_limit=args.time,
                                        max_parallel=args.max_parallel, overrides=args.set)  # fmt: skip
@@ -245,10 +244,10 @@ def cmd_launch(args: argparse.Namespace) -> int:
 
 def add_cli(sub: argparse._SubParsersAction) -> None:
     """Add ``ladder launch``."""
+    from ladder.run import add_plan_arguments
+
     p = sub.add_parser("launch", help="write SLURM job-array scripts (one job per experiment) for a profile")
-    p.add_argument("--profile", default=os.environ.get("PROFILE") or "paper", help="params/profiles/<name>.yaml")
-    p.add_argument("--exp", action="append", help="experiment name(s), comma-separated (default: the profile's)")
-    p.add_argument("--set", action="append", default=[], metavar="STAGE.KEY=VALUE", help="override a param")
+    add_plan_arguments(p, default_profile="paper")
     p.add_argument("--out", help="folder for the scripts (default runs/<profile>/slurm)")
     p.add_argument("--partition", default="", help="SLURM partition")
     p.add_argument("--time", default="48:00:00", help="time limit of each array task")

@@ -390,7 +390,7 @@ def _split(values: list[str] | None) -> list[str] | None:
 
 def cmd_run(args: argparse.Namespace) -> int:
     try:
-        plan = load_plan(args.profile, _split(args.exp), args.set)
+        plan = plan_from_arguments(args)
         results = run_plan(plan, targets=args.stages or None, force=args.force)
     except (ParamsError, FileNotFoundError) as exc:
         print(f"ladder: {exc}", file=sys.stderr)
@@ -408,7 +408,7 @@ def cmd_check(args: argparse.Namespace) -> int:
     import yaml
 
     try:
-        plan = load_plan(args.profile, _split(args.exp), args.set)
+        plan = plan_from_arguments(args)
         prepared = prepare(plan)
     except (ParamsError, FileNotFoundError) as exc:
         print(f"ladder: {exc}", file=sys.stderr)
@@ -420,11 +420,22 @@ def cmd_check(args: argparse.Namespace) -> int:
     return 0
 
 
+def add_plan_arguments(p: argparse.ArgumentParser, default_profile: str = "laptop") -> None:
+    """``--profile``, ``--exp`` and ``--set``: what every command that reads a plan accepts."""
+    p.add_argument(
+        "--profile", default=os.environ.get("PROFILE") or default_profile, help="params/profiles/<name>.yaml"
+    )
+    p.add_argument("--exp", action="append", help="experiment name(s), comma-separated (default: the profile's)")
+    p.add_argument("--set", action="append", default=[], metavar="STAGE.KEY=VALUE", help="override a param")
+
+
+def plan_from_arguments(args: argparse.Namespace) -> Plan:
+    """The validated plan named by :func:`add_plan_arguments`' options."""
+    return load_plan(args.profile, _split(args.exp), args.set)
+
+
 def add_cli(sub: argparse._SubParsersAction) -> None:
-    def common(p: argparse.ArgumentParser) -> None:
-        p.add_argument("--profile", default=os.environ.get("PROFILE") or "laptop", help="params/profiles/<name>.yaml")
-        p.add_argument("--exp", action="append", help="experiment name(s), comma-separated (default: the profile's)")
-        p.add_argument("--set", action="append", default=[], metavar="STAGE.KEY=VALUE", help="override a param")
+    common = add_plan_arguments
 
     p = sub.add_parser("run", help="run stages (all by default), skipping complete ones, then build the book")
     p.add_argument("stages", nargs="*", help=f"stage(s) to run with their upstream: {', '.join(STAGES)}")
