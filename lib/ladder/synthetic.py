@@ -363,6 +363,9 @@ def curation_pool(params: Any):
     size = getattr(params, "synthetic_pool_size", 4000)
     verbosity = getattr(params, "synthetic_verbosity", "mixed")
     frame = pool_frame(size, style=params.style, seed=params.seed, verbosity=verbosity)
+    clash = set(frame["problem"]) & {p.text for p in evaluation_problems()}
+    if clash:  # disjoint by construction; this is the check
+        raise ValueError(f"{len(clash)} synthetic training problem(s) equal evaluation questions: {sorted(clash)[:3]}")
     frame["category"] = frame["category"].map(PROBLEM_TYPE_TO_CATEGORY)
     return Pool(
         frame=frame,
