@@ -150,10 +150,11 @@ def test_stage_killed_mid_run_leaves_nothing_trusted_and_reruns(tmp_path):
 
 
 def test_code_hash_follows_ladder_imports(tmp_path):
-    files = store.code_files("from ladder.params import from_namespace\nimport ladder.book\n")
+    files = store.code_files("from ladder.params import from_namespace\nimport ladder.store\n")
     names = {f.name for f in files}
-    assert {"__init__.py", "params.py", "book.py", "paths.py", "store.py"} <= names
-    assert "run.py" not in names
+    assert {"__init__.py", "params.py", "paths.py", "store.py"} <= names
+    assert "book.py" not in names and "train.py" not in names  # not imported, so not in the hash
+    assert "compute.py" in {f.name for f in store.code_files("import ladder.book\n")}  # followed transitively
     nb = tmp_path / "nb.py"
     nb.write_text("from ladder.params import from_namespace\n")
     before = store.code_hash(nb)

@@ -8,7 +8,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from ladder import schema, store
+from ladder import compute, schema, store
 from ladder.book import build_book
 from ladder.params import load_plan
 from ladder.run import run_plan
@@ -52,8 +52,11 @@ def test_rerun_is_cached_and_book_links_every_stage(smoke_run, tmp_path):
     runs, plan, first = smoke_run
     again = run_plan(plan, runs_dir=runs, echo=False)
     assert {r.status for r in again} == {"cached"}
+    table, _ = compute.record_estimate(plan, runs_dir=runs)  # as `ladder run` does before running
+    assert table["experiment"].tolist() == [*plan.experiments, "total"]
     index = build_book("smoke", runs_dir=runs, book_dir=tmp_path)
     text = index.read_text()
+    assert "Compute estimate (made before the run)" in text and "smoke_sft" in text
     for key in first:
         experiment, _ = key.split("/")
         assert f"{experiment}/{first[key].notebook}.html" in text

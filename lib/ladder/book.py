@@ -15,6 +15,8 @@ import json
 import shutil
 from pathlib import Path
 
+import pandas as pd
+
 from ladder import paths, store
 from ladder.params import PANEL
 
@@ -33,6 +35,7 @@ td.params {{ font-family: ui-monospace, monospace; font-size: .8rem; white-space
 <p>{description}</p>
 <p>Last run {time}. Stages: {summary}. Params files: {sources}.</p>
 {sections}
+{estimate}
 </body></html>
 """
 
@@ -83,6 +86,17 @@ def build_book(profile: str, runs_dir: Path | None = None, book_dir: Path | None
             f"<h2>{title}</h2><p>{html.escape(about)}</p><table><tr><th>stage</th><th>status</th><th>wall time</th><th>hash</th>"
             f"<th>params</th></tr>{''.join(rows)}</table>"
         )
+    estimate = ""
+    estimate_file = latest.parent / "compute_estimate.csv"
+    if estimate_file.is_file():
+        from ladder import compute
+
+        table = compute.summary_table(pd.read_csv(estimate_file))
+        estimate = (
+            "<h2>Compute estimate (made before the run)</h2>"
+            f"<p>{html.escape(compute.assumptions_text(compute.ComputeAssumptions()))}</p>"
+            + table.to_html(index=False, na_rep="", border=0)
+        )
     counts: dict[str, int] = {}
     for r in run["results"]:
         counts[r["status"]] = counts.get(r["status"], 0) + 1
@@ -94,6 +108,7 @@ def build_book(profile: str, runs_dir: Path | None = None, book_dir: Path | None
         summary=", ".join(f"{n} {s}" for s, n in sorted(counts.items())) or "none",
         sources=", ".join(f"<code>{html.escape(v)}</code>" for v in run.get("sources", {}).values()),
         sections="\n".join(sections),
+        estimate=estimate,
     ))  # fmt: skip
     tmp.replace(index)
     return index

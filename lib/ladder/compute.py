@@ -36,7 +36,7 @@ from pathlib import Path
 import pandas as pd
 from pydantic import Field
 
-from ladder import tiny_model
+from ladder import paths, tiny_model
 from ladder.params import Plan, StageParams
 
 # Parameter counts of the models the profiles name, counted from each model's config.json (embeddings and
@@ -259,6 +259,18 @@ def estimate_plan(
     return pd.concat([table, pd.DataFrame([total])], ignore_index=True)
 
 
+ESTIMATE_FILE = "compute_estimate.csv"
+
+
+def record_estimate(plan: Plan, runs_dir: Path | None = None) -> tuple[pd.DataFrame, Path]:
+    """Estimate ``plan`` before it runs and write ``runs/<profile>/compute_estimate.csv`` (the book shows it)."""
+    table = estimate_plan(plan, runs_dir=runs_dir)
+    out = (runs_dir or paths.RUNS_DIR) / plan.profile / ESTIMATE_FILE
+    out.parent.mkdir(parents=True, exist_ok=True)
+    table.to_csv(out, index=False)
+    return table, out
+
+
 def summary_table(table: pd.DataFrame) -> pd.DataFrame:
     """The columns a reader needs, tokens in millions and FLOPs in units of 1e18, rounded for printing."""
     out = pd.DataFrame({
@@ -311,9 +323,7 @@ def cmd_estimate(args: argparse.Namespace) -> int:
     with pd.option_context("display.max_rows", None, "display.width", 200, "display.max_columns", None):
         print(summary_table(table).to_string(index=False))
     print("\n" + assumptions_text(assumptions))
-    from ladder import paths
-
-    out = Path(args.out) if args.out else paths.RUNS_DIR / plan.profile / "compute_estimate.csv"
+    out = Path(args.out) if args.out else paths.RUNS_DIR / plan.profile / ESTIMATE_FILE
     out.parent.mkdir(parents=True, exist_ok=True)
     table.to_csv(out, index=False)
     print(f"written: {out}")

@@ -388,9 +388,24 @@ def _split(values: list[str] | None) -> list[str] | None:
     return [v for item in values for v in item.split(",") if v]
 
 
+def _print_estimate(plan: Plan) -> None:
+    """Compute needed by the plan, printed and written before anything runs (``ladder estimate`` shows the table)."""
+    from ladder import compute
+
+    try:
+        table, path = compute.record_estimate(plan)
+    except compute.ComputeError as exc:
+        print(f"[ladder] no compute estimate: {exc}", flush=True)
+        return
+    total = table.iloc[-1]
+    print(f"[ladder] compute estimate: {total['gpu_hours']:.2f} GPU-hours at the stated utilisation "
+          f"(per experiment: {path})", flush=True)  # fmt: skip
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     try:
         plan = plan_from_arguments(args)
+        _print_estimate(plan)
         results = run_plan(plan, targets=args.stages or None, force=args.force)
     except (ParamsError, FileNotFoundError) as exc:
         print(f"ladder: {exc}", file=sys.stderr)
