@@ -12,7 +12,6 @@ Usage::
 from __future__ import annotations
 
 import argparse
-import json
 import math
 import platform
 import random
@@ -21,7 +20,7 @@ import time
 
 import numpy as np
 
-from ladder import metrics, paths, tiers
+from ladder import metrics, paths, store, tiers
 
 N_QUESTIONS, N_SAMPLES, N_MODELS = 30, 64, 20
 
@@ -112,8 +111,7 @@ def main() -> None:
         f"(best of {args.repeats}); with tables and figures written: {report_s:.2f} s"
     )
     out = paths.RUNS_DIR / "bench" / "analysis.json"
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(result, indent=2) + "\n")
+    store.write_json(out, result)  # atomic, creates the folder
     print(f"wrote {out}")
 
 

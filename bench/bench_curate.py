@@ -18,7 +18,6 @@ about 4): cold 103 s, cached 1.5 s, loop / batched 1.4x.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import platform
 import tempfile
@@ -36,7 +35,7 @@ def main() -> int:
     parser.add_argument("--sample", type=int, default=2000, help="texts for the batched vs per-text comparison")
     args = parser.parse_args()
 
-    from ladder import paths
+    from ladder import paths, store
     from ladder.curate import CurateParams, curate_stage
     from ladder.curate.examples import openr1_rows, write_rows
     from ladder.curate.lengths import count_tokens, load_tokenizer
@@ -107,8 +106,7 @@ def main() -> int:
         f"identical dataset: {same}"
     )
     out = paths.RUNS_DIR / "bench" / "curate.json"
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(report, indent=2) + "\n")
+    store.write_json(out, report)  # atomic, creates the folder
     print(f"wrote {out}")
     return 0
 

@@ -14,7 +14,6 @@ Prints samples/s of each and their ratio; writes runs/bench/grade.json.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import time
 from pathlib import Path
@@ -25,7 +24,7 @@ import pandas as pd
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "lib"))
 
-from ladder import paths, schema  # noqa: E402
+from ladder import paths, schema, store  # noqa: E402
 from ladder.grade import extract_answer, grade_frame, math_verify_equal  # noqa: E402
 
 
@@ -101,8 +100,7 @@ def main(argv: list[str] | None = None) -> dict:
         "math_verify_agrees_with_integer_rule": round(agree, 4),
     }
     out = paths.RUNS_DIR / "bench" / "grade.json"
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(result, indent=2) + "\n")
+    store.write_json(out, result)  # atomic, creates the folder
     print(
         f"grade_frame (integer rule): {fast_rate:,.0f} samples/s over {len(samples):,} samples; "
         f"Math-Verify on the same answers: {slow_rate:,.0f} samples/s; ratio {result['fast_over_math_verify']}x; "

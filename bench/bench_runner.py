@@ -8,7 +8,6 @@ nbconvert), in a temporary runs folder. Writes runs/bench/runner.json.
 
 from __future__ import annotations
 
-import json
 import sys
 import tempfile
 import time
@@ -17,7 +16,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from ladder import paths  # noqa: E402
+from ladder import paths, store  # noqa: E402
 from ladder.params import load_plan  # noqa: E402
 from ladder.run import run_plan  # noqa: E402
 from tests.fixtures import stages as fx  # noqa: E402
@@ -40,8 +39,7 @@ def main() -> dict:
         "noop_over_first": round((t2 - t1) / (t1 - t0), 4),
     }
     out = paths.RUNS_DIR / "bench" / "runner.json"
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(result, indent=2) + "\n")
+    store.write_json(out, result)  # atomic, creates the folder
     print(f"first run of {result['stages']} stages: {result['first_run_s']:.2f} s; "
           f"no-op re-run: {result['noop_rerun_s']:.3f} s; ratio {result['noop_over_first']:.4f}")  # fmt: skip
     return result

@@ -12,7 +12,6 @@ Reference (2 shared CPU cores, torch 2.13 CPU, transformers 5.24, 1 torch thread
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 import tempfile
@@ -24,7 +23,7 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 import pandas as pd  # noqa: E402
 
-from ladder import paths  # noqa: E402
+from ladder import paths, store  # noqa: E402
 from ladder.sample import SampleParams, build_requests  # noqa: E402
 from ladder.sample.hf_backend import HFEngine  # noqa: E402
 from ladder.tiny_model import build_tiny_model  # noqa: E402
@@ -76,8 +75,7 @@ def main() -> int:
         f"ratio batched/single: {result['ratio_batched_over_single']:.1f}x (aim >= 5x); same rows: {result['same_rows']}"
     )
     out = paths.RUNS_DIR / "bench" / "sample.json"
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(result, indent=2) + "\n")
+    store.write_json(out, result)  # atomic, creates the folder
     print(f"wrote {out}")
     return 0
 

@@ -16,7 +16,6 @@ flash_attention_2), where no mask is materialised; measure there with the same s
 
 from __future__ import annotations
 
-import json
 import os
 import random
 import sys
@@ -28,7 +27,7 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 import pandas as pd  # noqa: E402
 
-from ladder import paths  # noqa: E402
+from ladder import paths, store  # noqa: E402
 from ladder.tiny_model import build_tiny_model  # noqa: E402
 from ladder.train import TrainParams, train  # noqa: E402
 
@@ -78,8 +77,7 @@ def main() -> int:
     print(f"packing: {packing['tokens_per_s']:8.0f} tokens/s, padding waste {packing['padding_waste']:.1%}")
     print(f"packing / padding throughput: {ratio:.2f}x")
     out = paths.RUNS_DIR / "bench" / "train.json"
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(result, indent=2))
+    store.write_json(out, result)  # atomic, creates the folder
     print(f"wrote {out}")
     return 0
 

@@ -37,18 +37,7 @@ STUDY_CATEGORIES = (
     "inequalities",
     "logic_and_puzzles",
 )
-Category = Literal[
-    "algebra",
-    "number_theory",
-    "geometry",
-    "calculus",
-    "combinatorics",
-    "inequalities",
-    "logic_and_puzzles",
-    "other",
-    "diverse",
-    "all",
-]
+Category = Literal[(*STUDY_CATEGORIES, "other", "diverse", "all")]  # type: ignore[valid-type]
 # Which trace style each source can provide.
 SOURCE_STYLES = {"openr1": ("r1",), "s1k": ("gemini",), "s1k-1.1": ("r1", "gemini"), "synthetic": ("r1", "gemini")}
 
