@@ -92,6 +92,15 @@ analysis.notes
 analysis.tiers
 
 # %% [markdown]
+# ## Calibration: does the panel span the ladder?
+# Per tier of the benchmark's own lists (for the synthetic mini-ladder: its levels by construction), the mean
+# avg@n of the base and small-SFT models and the best model. The study's panel has the base above 50% on Easy and
+# every model below 10% on Exh; the check column says whether this panel does too.
+
+# %%
+tiers.calibration(analysis)
+
+# %% [markdown]
 # ## This run vs the study
 # The study's mean avg@8 per model group and tier (base, small-scale SFT, large; read off its Figure 1, in
 # `data/study_numbers.yaml`) beside this run's mean avg@n of the models in the same role, the difference (this run

@@ -28,7 +28,7 @@ def test_answers_follow_from_the_steps():
                 "mul": lambda v, b: v * b,
                 "div": lambda v, b: v // b,
                 "mod": lambda v, b: v % b,
-                "digitsum": lambda v, b: sum(map(int, str(v))),
+                "reverse": lambda v, b: int(str(v)[::-1]),
             }
             value = ops[step.op](value, step.b)
             assert step.result == value and 0 <= value <= 999
@@ -48,7 +48,7 @@ def test_training_never_shows_the_held_out_step_and_is_disjoint():
     texts = [
         synthetic.trajectory(p, v, s) for p in train[:300] for v in synthetic.VERBOSITIES for s in synthetic.STYLES
     ]
-    assert not any("digit" in t for t in texts)
+    assert not any("backwards" in t or "reverse" in t for t in texts)
     clash = synthetic.training_problems(1)[0]
     with pytest.raises(ValueError, match="equal evaluation questions"):
         synthetic.check_disjoint([clash], [clash])
@@ -80,3 +80,40 @@ def test_pool_frame_has_curation_columns_and_mixed_lengths():
     assert tuple(frame.columns) == POOL_COLUMNS and frame["problem_id"].is_unique
     assert {o.split("/")[-1] for o in frame["origin"]} == set(synthetic.VERBOSITIES)
     assert frame.equals(synthetic.pool_frame(200, style="gemini", seed=3))
+
+
+def test_exh_answers_lie_outside_every_training_answer():
+    train_answers = {p.answer for p in synthetic.training_problems(3000)}
+    exh = [p for p in synthetic.evaluation_problems() if p.level == "exh"]
+    assert exh and not {p.answer for p in exh} & train_answers
+    assert max(train_answers) < synthetic.VALUE_LIMIT <= min(p.answer for p in exh)
+
+
+def test_drills_state_true_facts_the_problems_use():
+    facts = synthetic.arithmetic_facts()
+    assert len(facts) == len(set(facts)) and all(f.op != synthetic.NOVEL_OP for f in facts)
+    used = {s for p in synthetic.training_problems(2000) for s in p.steps}
+    assert used <= set(facts)  # every step of a training problem is a drilled fact
+    drills = synthetic.drill_frame(20, seed=1)
+    assert drills["problem"].is_unique and drills.equals(synthetic.drill_frame(20, seed=1))
+    by_equation = {f.equation: f for f in facts}
+    for text in drills["assistant"]:
+        lines = text.split("\n")
+        assert len(lines) == 12 and all(line in by_equation for line in lines)
+
+
+def test_oneline_base_answer_states_the_equation_and_refuses_multi_step():
+    one = next(p for p in synthetic.training_problems(50) if p.n_steps == 1)
+    text = synthetic.trajectory(one, synthetic.BASE_VERBOSITY)
+    assert text.endswith(f"{one.steps[0].equation}, so the answer is \\boxed{{{one.answer}}}.")
+    assert "<think>\n\n</think>" in text
+    two = next(p for p in synthetic.training_problems(50) if p.n_steps == 2)
+    with pytest.raises(ValueError, match="one-step problems only"):
+        synthetic.trajectory(two, synthetic.BASE_VERBOSITY)
+
+
+def test_r1_steps_restate_the_problem_words_gemini_does_not():
+    p = next(p for p in synthetic.training_problems(50) if p.n_steps == 3)
+    r1, gemini = synthetic.trajectory(p, "steps", "r1"), synthetic.trajectory(p, "steps", "gemini")
+    for phrase, step in zip(p.phrases, p.steps, strict=True):
+        assert phrase in p.text and f"{phrase}: {step.equation}." in r1 and phrase not in gemini

@@ -203,6 +203,25 @@ def test_synthetic_benchmark_uses_its_levels_by_construction():
         tiers.analyse_panel(graded.assign(question_id="999"), TiersParams(benchmark="synthetic", n_bootstrap=0))
 
 
+def test_calibration_reads_the_panel_against_the_levels_by_construction():
+    from ladder import synthetic
+
+    levels = synthetic.evaluation_set().set_index("question_id")["level"]
+    difficulty = {q: BASE_DIFFICULTY[level] for q, level in levels.items()}
+    graded = tiers.simulate_graded({"base": 0.0, "sft": 2.0}, difficulty, n_samples=8, benchmark="synthetic")
+    params = TiersParams(benchmark="synthetic", base_models=["base"], sft_models=["sft"], n_bootstrap=0)
+    table = tiers.calibration(tiers.analyse_panel(graded, params)).set_index("tier")
+    assert list(table.index) == ["easy", "medium", "hard", "exh"]
+    accuracy = graded.assign(level=graded["question_id"].map(levels)).groupby(["model", "level"])["correct"].mean()
+    assert table.loc["easy", "base"] == pytest.approx(accuracy[("base", "easy")])
+    assert table.loc["hard", "small SFT"] == pytest.approx(accuracy[("sft", "hard")])
+    assert table.loc["easy", "check"] == "base above 50%: yes"  # logistic(2.5) = 0.92
+    best_exh = max(accuracy[("base", "exh")], accuracy[("sft", "exh")])
+    assert table.loc["exh", "check"] == f"every model below 10%: {'yes' if best_exh < 0.1 else 'no'}"
+    assert table.loc["exh", "best model"].endswith(f"{best_exh:.2f}")
+    assert table.loc["medium", "check"] == ""
+
+
 def test_write_tier_report_writes_the_tables_and_figures(panel, tmp_path):
     params = TiersParams(**ROLES, n_bootstrap=200)
     written = tiers.write_tier_report(panel, tmp_path / "a", params)

@@ -1,19 +1,22 @@
 """The mini-ladder: a procedural benchmark and SFT trajectories for the laptop profile.
 
-Word problems with integer answers in 0..99, in four categories named like OpenR1-Math-220k's
+Word problems with integer answers, in four categories named like OpenR1-Math-220k's
 ``problem_type`` (so the real curation code handles them), each built from a chain of elementary
-operations; the number of operations is the difficulty knob. The evaluation set has four levels
-by construction, mirroring the study's tiers:
+operations on small numbers (running values below 20, one-digit operands); the number of operations
+is the difficulty knob. The evaluation set has four levels by construction, mirroring the study's tiers:
 
 - easy: 1 operation; medium: 2; hard: 3-4;
-- exh: a chain that ends in an operation (the digit sum) that no training trajectory ever shows,
-  so "unsolvable by SFT" has a known cause.
+- exh: a chain that ends in an operation (writing the number backwards, 12..19 -> 21..91) that no
+  training trajectory ever shows, so "unsolvable by SFT" has a known cause; its answers lie outside
+  every answer seen in training, so guessing cannot score.
 
 Training problems never use that operation, and are disjoint from the evaluation set by
 construction (separate random streams) and by a check. Each training problem has a trajectory
 in one of three verbosities (answer only, the steps, the steps plus re-checks, as in R1 traces)
-and two styles (an R1-like think block, or a terser Gemini-like one), in the chat container the
-curation stage produces. Hard evaluation problems are also decomposed into one question per step
+and two styles (an R1-like think block that restates each step's words before its equation, or a
+terser Gemini-like one with the equations only), in the chat container the curation stage produces.
+The "instruct" base is trained on arithmetic drills (the facts a base model knows from pretraining)
+and one-step problems answered in one line (``oneline``). Hard evaluation problems are also decomposed into one question per step
 (benchmark ``synthetic_steps``) for the study's step-compounding analysis.
 
 Usage::
@@ -36,16 +39,17 @@ import pandas as pd
 CATEGORIES = ("Logic and Puzzles", "Algebra", "Number Theory", "Combinatorics")
 LEVELS = ("easy", "medium", "hard", "exh")
 VERBOSITIES = ("answer", "steps", "rechecks")
+BASE_VERBOSITY = "oneline"  # the instruct base's answer to a one-step problem: its equation, then the answer
 STYLES = ("r1", "gemini")
 EVAL_SEED = 2504_11741  # the evaluation set is fixed; training problems use other seeds
-NOVEL_OP = "digitsum"
+NOVEL_OP = "reverse"
 
 
 @dataclass(frozen=True)
 class Step:
     """One elementary operation: ``a <op> b = result``, with its wording as a question of its own."""
 
-    op: str  # add | sub | mul | div | mod | digitsum
+    op: str  # add | sub | mul | div | mod | reverse
     a: int
     b: int
     result: int
@@ -54,7 +58,7 @@ class Step:
     def equation(self) -> str:
         symbols = {"add": "+", "sub": "-", "mul": "*", "div": "/", "mod": "mod"}
         if self.op == NOVEL_OP:
-            return f"digit sum of {self.a} = {' + '.join(str(self.a))} = {self.result}"
+            return f"{self.a} backwards = {self.result}"
         return f"{self.a} {symbols[self.op]} {self.b} = {self.result}"
 
     @property
@@ -70,7 +74,7 @@ class Step:
             return f"{self.result} * {self.b} = {self.a}"
         if self.op == "mod":
             return f"{self.a} = {self.a // self.b} * {self.b} + {self.result}"
-        return f"{self.result} is the sum of the digits of {self.a}"
+        return f"{self.result} backwards = {self.a}"
 
     @property
     def question(self) -> str:
@@ -84,7 +88,7 @@ class Step:
             return f"What is {self.a} divided by {self.b}?"
         if self.op == "mod":
             return f"What is the remainder when {self.a} is divided by {self.b}?"
-        return f"What is the sum of the digits of {self.a}?"
+        return f"What is {self.a} written backwards?"
 
 
 @dataclass(frozen=True)
@@ -96,6 +100,7 @@ class Problem:
     level: str  # easy | medium | hard | exh (by construction)
     text: str
     steps: tuple[Step, ...]
+    phrases: tuple[str, ...] = ()  # the words of the problem that state each step
 
     @property
     def answer(self) -> int:
@@ -107,14 +112,19 @@ class Problem:
 
 
 # --- operations -------------------------------------------------------------------------------------
-# Every step pairs the running value (below 100) with a one-digit operand, so each step is a table-like
-# fact that a model of a few hundred thousand parameters learns from a few thousand examples; difficulty
-# comes from chaining steps, as in the study. Answers stay in 0..99.
+# Every step pairs the running value (2..19) with a one-digit operand and gives 2..19, so each step is one of a few
+# hundred table-like facts. Measured on 2 cores: a 0.8M-parameter model learns these facts to about 85%
+# in 750 steps, while with values below 100 (2,800 facts, carries) it reached 17% in the same steps;
+# difficulty comes from chaining steps, as in the study.
 
-VALUE_LIMIT = 100
+VALUE_LIMIT = 20
 
 
 def _apply(rng: random.Random, op: str, a: int) -> Step | None:
+    if op == NOVEL_OP:  # 12..19 (not 11, a palindrome): the result, 21..91, is no answer seen in training
+        return Step(op, a, 0, int(str(a)[::-1])) if 12 <= a < VALUE_LIMIT else None
+    if a < 2:  # no steps from 0 or 1: they make degenerate chains (1 * 9 = 9, 9 / 9 = 1)
+        return None
     if op == "add":
         b = rng.randint(1, 9)
         return Step(op, a, b, a + b) if a + b < VALUE_LIMIT else None
@@ -135,8 +145,6 @@ def _apply(rng: random.Random, op: str, a: int) -> Step | None:
     if op == "mod":
         b = rng.randint(2, 9)
         return Step(op, a, b, a % b) if a > b else None
-    if op == NOVEL_OP:
-        return Step(op, a, 0, sum(int(d) for d in str(a))) if a >= 10 else None
     raise ValueError(f"unknown operation '{op}'")
 
 
@@ -144,7 +152,7 @@ def _chain(rng: random.Random, start: int, ops: list[str]) -> tuple[Step, ...] |
     steps, value = [], start
     for op in ops:
         step = _apply(rng, op, value)
-        if step is None:
+        if step is None or step.result < 2:  # results 0 and 1 would make "1" the answer to guess
             return None
         steps.append(step)
         value = step.result
@@ -162,7 +170,7 @@ PUZZLE_PHRASES = {
     "mul": "{name} then multiplies the pile by {b}",
     "div": "{name} then splits the pile into {b} equal parts and keeps one part",
     "mod": "{name} then packs them in boxes of {b} and keeps only the ones left over",
-    NOVEL_OP: "{name} then replaces the pile by as many {item} as the sum of the digits of its size",
+    NOVEL_OP: "{name} then writes the number of {item} backwards and takes that many",
 }
 ALGEBRA_PHRASES = {
     "add": "add {b}",
@@ -170,7 +178,7 @@ ALGEBRA_PHRASES = {
     "mul": "multiply by {b}",
     "div": "divide by {b}",
     "mod": "take the remainder modulo {b}",
-    NOVEL_OP: "take the sum of the digits",
+    NOVEL_OP: "write the number backwards",
 }
 NUMBER_PHRASES = {
     "add": "add {b} to it",
@@ -178,7 +186,7 @@ NUMBER_PHRASES = {
     "mul": "multiply it by {b}",
     "div": "divide it by {b}",
     "mod": "find its remainder when divided by {b}",
-    NOVEL_OP: "take the sum of its digits",
+    NOVEL_OP: "write its digits in reverse order",
 }
 COUNT_PHRASES = {
     "add": "{b} more are added",
@@ -186,24 +194,27 @@ COUNT_PHRASES = {
     "mul": "each one is copied to make groups of {b}",
     "div": "they are shared equally among {b} shelves and one shelf is counted",
     "mod": "they are stacked in rows of {b} and only the incomplete row is counted",
-    NOVEL_OP: "the count is replaced by the sum of its digits",
+    NOVEL_OP: "the count is read backwards",
 }
 
 
-def _word(category: str, rng: random.Random, start: int, steps: tuple[Step, ...]) -> str:
+def _word(category: str, rng: random.Random, start: int, steps: tuple[Step, ...]) -> tuple[str, tuple[str, ...]]:
+    """The problem text and, per step, the words that state it."""
     name, item = rng.choice(NAMES), rng.choice(ITEMS)
     if category == "Logic and Puzzles":
         parts = [PUZZLE_PHRASES[s.op].format(name=name, b=s.b, item=item) for s in steps]
-        return f"{name} has {start} {item}. " + ". ".join(p[0].upper() + p[1:] for p in parts) + \
+        text = f"{name} has {start} {item}. " + ". ".join(p[0].upper() + p[1:] for p in parts) + \
             f". How many {item} does {name} have now?"  # fmt: skip
-    if category == "Algebra":
+    elif category == "Algebra":
         parts = [ALGEBRA_PHRASES[s.op].format(b=s.b) for s in steps]
-        return f"Let x = {start}. Starting from x, " + ", then ".join(parts) + ". What number do you get?"
-    if category == "Number Theory":
+        text = f"Let x = {start}. Starting from x, " + ", then ".join(parts) + ". What number do you get?"
+    elif category == "Number Theory":
         parts = [NUMBER_PHRASES[s.op].format(b=s.b) for s in steps]
-        return f"Take the integer {start}; " + ", then ".join(parts) + ". What is the result?"
-    parts = [COUNT_PHRASES[s.op].format(b=s.b) for s in steps]
-    return f"A library counts {start} {item}. Then " + ", then ".join(parts) + f". How many {item} are counted?"
+        text = f"Take the integer {start}; " + ", then ".join(parts) + ". What is the result?"
+    else:
+        parts = [COUNT_PHRASES[s.op].format(b=s.b, item=item) for s in steps]
+        text = f"A library counts {start} {item}. Then " + ", then ".join(parts) + f". How many {item} are counted?"
+    return text, tuple(parts)
 
 
 # Operation mix per category (each category leans on different operations, like real problem types).
@@ -225,10 +236,11 @@ def make_problem(
         ops = [rng.choice(CATEGORY_OPS[category]) for _ in range(n_steps - int(novel))]
         if novel:
             ops.append(NOVEL_OP)
-        start = rng.randint(2, 9) if not novel or n_steps > 1 else rng.randint(10, 99)
+        start = rng.randint(2, 9) if not novel or n_steps > 1 else rng.randint(12, VALUE_LIMIT - 1)
         steps = _chain(rng, start, ops)
-        if steps is not None and steps[-1].result >= 0:
-            return Problem(problem_id, category, level, _word(category, rng, start, steps), steps)
+        if steps is not None:
+            text, phrases = _word(category, rng, start, steps)
+            return Problem(problem_id, category, level, text, steps, phrases)
     raise RuntimeError(f"could not build a {n_steps}-step {category} problem")  # pragma: no cover
 
 
@@ -304,15 +316,20 @@ def training_problems(n: int, seed: int = 0, max_steps: int = 4) -> list[Problem
 
 def thinking(problem: Problem, verbosity: str, style: str) -> str:
     """The thinking trace of ``problem``: nothing, the steps, or the steps with re-checks; R1 or Gemini style."""
-    if verbosity not in VERBOSITIES or style not in STYLES:
-        raise ValueError(f"verbosity must be one of {VERBOSITIES} and style one of {STYLES}")
+    if verbosity not in (*VERBOSITIES, BASE_VERBOSITY) or style not in STYLES:
+        raise ValueError(f"verbosity must be one of {VERBOSITIES} or '{BASE_VERBOSITY}', and style one of {STYLES}")
+    if verbosity == BASE_VERBOSITY and problem.n_steps != 1:
+        raise ValueError(f"verbosity '{BASE_VERBOSITY}' answers one-step problems only; {problem.problem_id} has "
+                         f"{problem.n_steps} steps")  # fmt: skip
     if verbosity == "answer":
+        return ""
+    if verbosity == BASE_VERBOSITY:
         return ""
     if style == "gemini":
         return "; ".join(s.equation for s in problem.steps)
     lines = []
-    for i, step in enumerate(problem.steps, start=1):
-        lines.append(f"Step {i}: {step.equation}.")
+    for i, (step, phrase) in enumerate(zip(problem.steps, problem.phrases, strict=True), start=1):
+        lines.append(f"Step {i}: {phrase}: {step.equation}.")
         if verbosity == "rechecks":
             lines.append(f"Wait, let me check: {step.check}. Yes.")
     if verbosity == "rechecks":
@@ -320,7 +337,10 @@ def thinking(problem: Problem, verbosity: str, style: str) -> str:
     return "\n".join(lines)
 
 
-def final_answer(problem: Problem, style: str) -> str:
+def final_answer(problem: Problem, style: str, verbosity: str = "steps") -> str:
+    """The answer line after the think block (the one-line base answer states the step's equation first)."""
+    if verbosity == BASE_VERBOSITY:
+        return f"{problem.steps[0].equation}, so the answer is \\boxed{{{problem.answer}}}."
     return (
         f"The answer is \\boxed{{{problem.answer}}}." if style == "r1" else f"**Answer:** \\boxed{{{problem.answer}}}"
     )
@@ -330,7 +350,7 @@ def trajectory(problem: Problem, verbosity: str = "steps", style: str = "r1") ->
     """The assistant turn, in the chat container of ``ladder.curate`` (think block, then the answer)."""
     from ladder.curate.sources import format_assistant
 
-    return format_assistant(thinking(problem, verbosity, style), final_answer(problem, style))
+    return format_assistant(thinking(problem, verbosity, style), final_answer(problem, style, verbosity))
 
 
 # --- the curation source ----------------------------------------------------------------------------
@@ -340,11 +360,13 @@ def trajectory(problem: Problem, verbosity: str = "steps", style: str = "r1") ->
 VERBOSITY_WEIGHTS = {"answer": 0.2, "steps": 0.5, "rechecks": 0.3}
 
 
-def pool_frame(n_problems: int, style: str = "r1", seed: int = 0, verbosity: str = "mixed") -> pd.DataFrame:
+def pool_frame(
+    n_problems: int, style: str = "r1", seed: int = 0, verbosity: str = "mixed", max_steps: int = 4
+) -> pd.DataFrame:
     """Training problems with one trajectory each, in ``ladder.curate``'s pool columns."""
     rng = random.Random(f"verbosity-{seed}")
     rows = []
-    for p in training_problems(n_problems, seed=seed):
+    for p in training_problems(n_problems, seed=seed, max_steps=max_steps):
         chosen = verbosity
         if verbosity == "mixed":
             chosen = rng.choices(list(VERBOSITY_WEIGHTS), weights=list(VERBOSITY_WEIGHTS.values()))[0]
@@ -355,29 +377,62 @@ def pool_frame(n_problems: int, style: str = "r1", seed: int = 0, verbosity: str
     return pd.DataFrame(rows)
 
 
+def arithmetic_facts() -> list[Step]:
+    """Every one-step fact a training problem can use (``a op b = c`` below ``VALUE_LIMIT``, never the held-out op)."""
+    facts = []
+    for a in range(2, VALUE_LIMIT):
+        for b in range(1, 10):
+            candidates = [("add", a + b), ("sub", a - b), ("mul", a * b), ("div", a // b), ("mod", a % b)]
+            for op, result in candidates:
+                valid = {"add": a + b < VALUE_LIMIT, "sub": b < a, "mul": b >= 2 and a * b < VALUE_LIMIT,
+                         "div": b >= 2 and a % b == 0, "mod": b >= 2 and a > b}[op]  # fmt: skip
+                if valid and result >= 2:
+                    facts.append(Step(op, a, b, result))
+    return facts
+
+
+def drill_frame(n_drills: int, facts_per_drill: int = 12, seed: int = 0) -> pd.DataFrame:
+    """Arithmetic drills in the pool columns: the facts a real base model knows from pretraining, as equations.
+
+    Each drill is one conversation ("Arithmetic drill 17." -> twelve random facts, one per line), so the
+    "instruct" base learns the arithmetic that the SFT trajectories then chain.
+    """
+    rng = random.Random(f"drill-{seed}")
+    facts = arithmetic_facts()
+    rows = []
+    for i in range(n_drills):
+        lines = "\n".join(rng.choice(facts).equation for _ in range(facts_per_drill))
+        rows.append({
+            "problem_id": f"d{seed}-{i:06d}", "problem": f"Arithmetic drill {i + 1}.", "answer": "", "category": "Other",
+            "origin": "synthetic/drill", "generation_idx": 0, "assistant": lines,
+        })  # fmt: skip
+    return pd.DataFrame(rows)
+
+
 def curation_pool(params: Any):
-    """``ladder.curate`` source ``synthetic``: a pool of ``params.synthetic_pool_size`` training problems."""
+    """``ladder.curate`` source ``synthetic``: ``synthetic_pool_size`` training problems plus ``synthetic_drills``."""
     from ladder.curate.params import PROBLEM_TYPE_TO_CATEGORY
     from ladder.curate.sources import Pool
 
     size = getattr(params, "synthetic_pool_size", 4000)
     verbosity = getattr(params, "synthetic_verbosity", "mixed")
-    frame = pool_frame(size, style=params.style, seed=params.seed, verbosity=verbosity)
+    max_steps = 1 if verbosity == BASE_VERBOSITY else 4
+    n_drills = getattr(params, "synthetic_drills", 0)
+    frame = pool_frame(size, style=params.style, seed=params.seed, verbosity=verbosity, max_steps=max_steps)
     clash = set(frame["problem"]) & {p.text for p in evaluation_problems()}
     if clash:  # disjoint by construction; this is the check
         raise ValueError(f"{len(clash)} synthetic training problem(s) equal evaluation questions: {sorted(clash)[:3]}")
+    steps = [{"step": "generated", "unit": "problems", "rows": len(frame)}]
+    if n_drills:
+        frame = pd.concat([frame, drill_frame(n_drills, seed=params.seed)], ignore_index=True)
+        steps.append({"step": "arithmetic drills added", "unit": "conversations", "rows": len(frame)})
     frame["category"] = frame["category"].map(PROBLEM_TYPE_TO_CATEGORY)
     return Pool(
         frame=frame,
-        steps=[{"step": "generated", "unit": "problems", "rows": len(frame)}],
-        source={"name": "ladder.synthetic", "seed": params.seed, "style": params.style, "verbosity": verbosity},
+        steps=steps,
+        source={"name": "ladder.synthetic", "seed": params.seed, "style": params.style, "verbosity": verbosity,
+                "max_steps": max_steps, "drills": n_drills},  # fmt: skip
     )
-
-
-def base_pool(n_problems: int, seed: int = 0) -> pd.DataFrame:
-    """Pool for the "instruct" base model: easy (1-2 step) problems answered directly, no reasoning."""
-    problems = [p for p in training_problems(3 * n_problems, seed=seed + 1000) if p.n_steps <= 2][:n_problems]
-    return pd.DataFrame([{"problem": p.text, "assistant": trajectory(p, "answer", "r1")} for p in problems])
 
 
 def check_disjoint(train: list[Problem], evaluation: list[Problem] | None = None) -> None:
@@ -398,9 +453,12 @@ BENCHMARK_LOADERS: dict[str, Callable[[], pd.DataFrame]] = {
 
 
 def tokenizer_corpus(n_problems: int = 2000, seed: int = 0) -> list[str]:
-    """Texts to train the tiny models' tokenizer on: training problems with every trajectory form."""
+    """Texts to train the tiny models' tokenizer on: training problems with every trajectory form, and drills."""
     texts = []
     for p in training_problems(n_problems, seed=seed):
         texts.append(p.text)
         texts.extend(trajectory(p, v, s) for v in VERBOSITIES for s in STYLES)
+        if p.n_steps == 1:
+            texts.append(trajectory(p, BASE_VERBOSITY))
+    texts.extend(drill_frame(200, seed=seed)["assistant"])
     return texts

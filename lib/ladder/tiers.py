@@ -663,6 +663,37 @@ def analyse_panel(graded: pd.DataFrame, params: TiersParams) -> TierAnalysis:
     )
 
 
+def calibration(analysis: TierAnalysis) -> pd.DataFrame:
+    """How the panel spans the benchmark's own tiers (for the synthetic ladder: its levels by construction).
+
+    One row per reference tier: the mean avg@n of the base models, of the small-SFT models, and the best model,
+    and for the easiest and hardest tier whether the panel spans the ladder as the study's does (base above
+    ``easy_threshold`` on the easiest tier; every model below ``exh_threshold`` on the hardest).
+    """
+    questions = analysis.questions.set_index("question_id")["study_tier"].astype(str)
+    present = [t for t in TIER_ORDER if t in set(questions)]
+    if not present:
+        return pd.DataFrame(columns=["tier", "n_questions", "base", "small SFT", "best model", "check"])
+    rows = []
+    for tier in present:
+        ids = questions.index[questions == tier]
+        acc = analysis.accuracy.loc[ids]
+        row = {"tier": tier, "n_questions": len(ids)}
+        for group, members in (("base", analysis.params.base_models), ("small SFT", analysis.params.sft_models)):
+            row[group] = acc[members].mean(axis=1).mean() if members else float("nan")
+        means = acc.mean()
+        row["best model"] = f"{means.idxmax()} {means.max():.2f}"
+        row["check"] = ""
+        if tier == present[0] and analysis.params.base_models:
+            ok = row["base"] > analysis.params.easy_threshold
+            row["check"] = f"base above {analysis.params.easy_threshold:.0%}: {'yes' if ok else 'no'}"
+        if tier == present[-1]:
+            ok = means.max() < analysis.params.exh_threshold
+            row["check"] = f"every model below {analysis.params.exh_threshold:.0%}: {'yes' if ok else 'no'}"
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
 def save_tier_tables(analysis: TierAnalysis, out_dir: str | Path) -> dict[str, Path]:
     """Write questions.csv, tiers.csv and the side tables (comparison, IRT, consistency) into ``out_dir``."""
     out = Path(out_dir)

@@ -5,6 +5,10 @@ one per token, which helps arithmetic), wrapped with a Qwen2.5-style ChatML chat
 assistant turns are marked with ``{% generation %}`` so TRL's ``assistant_only_loss`` can mask the
 prompt. Used by the laptop profile and by every test that needs a real model.
 
+transformers 5 loads every checkpoint of model type ``qwen2`` with ``Qwen2Tokenizer``, which applies Qwen's own
+pre-tokenizer over these merges (a number's digits one per token, the space before it a token of its own), so
+the tiny models read numbers exactly as Qwen2.5 does, whatever pre-tokenizer trained the merges.
+
 Usage::
 
     from ladder.tiny_model import build_tiny_model

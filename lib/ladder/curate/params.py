@@ -65,7 +65,8 @@ class CurateParams(StageParams):
     cache_dir: str = ""  # token-count and embedding cache; "" = runs/_cache/curate
     seed: int = 0  # picks one trajectory per problem and the random draws
     synthetic_pool_size: int = Field(4000, ge=1)  # source synthetic: problems generated for the pool
-    synthetic_verbosity: Literal["mixed", "answer", "steps", "rechecks"] = "mixed"  # source synthetic: trace detail
+    synthetic_verbosity: Literal["mixed", "answer", "steps", "rechecks", "oneline"] = "mixed"  # synthetic: trace detail
+    synthetic_drills: int = Field(0, ge=0)  # source synthetic: arithmetic drill conversations added to the pool
 
     @model_validator(mode="after")
     def _consistent(self) -> CurateParams:
