@@ -430,8 +430,14 @@ def curation_pool(params: Any):
     return Pool(
         frame=frame,
         steps=steps,
-        source={"name": "ladder.synthetic", "seed": params.seed, "style": params.style, "verbosity": verbosity,
-                "max_steps": max_steps, "drills": n_drills},  # fmt: skip
+        source={
+            "name": "ladder.synthetic",
+            "seed": params.seed,
+            "style": params.style,
+            "verbosity": verbosity,
+            "max_steps": max_steps,
+            "drills": n_drills,
+        },  # fmt: skip
     )
 
 

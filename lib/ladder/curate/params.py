@@ -38,6 +38,7 @@ STUDY_CATEGORIES = (
     "logic_and_puzzles",
 )
 Category = Literal[(*STUDY_CATEGORIES, "other", "diverse", "all")]  # type: ignore[valid-type]
+SyntheticVerbosity = Literal["mixed", "answer", "steps", "rechecks", "oneline"]
 # Which trace style each source can provide.
 SOURCE_STYLES = {"openr1": ("r1",), "s1k": ("gemini",), "s1k-1.1": ("r1", "gemini"), "synthetic": ("r1", "gemini")}
 
@@ -65,7 +66,7 @@ class CurateParams(StageParams):
     cache_dir: str = ""  # token-count and embedding cache; "" = runs/_cache/curate
     seed: int = 0  # picks one trajectory per problem and the random draws
     synthetic_pool_size: int = Field(4000, ge=1)  # source synthetic: problems generated for the pool
-    synthetic_verbosity: Literal["mixed", "answer", "steps", "rechecks", "oneline"] = "mixed"  # synthetic: trace detail
+    synthetic_verbosity: SyntheticVerbosity = "mixed"  # source synthetic: trace detail (oneline: the base's answers)
     synthetic_drills: int = Field(0, ge=0)  # source synthetic: arithmetic drill conversations added to the pool
 
     @model_validator(mode="after")
