@@ -120,39 +120,44 @@ class Problem:
 VALUE_LIMIT = 20
 
 
+def _fact(op: str, a: int, b: int) -> Step | None:
+    """``a op b`` as a step when it is a valid fact: from 2..19, a one-digit operand, a result in 2..19.
+
+    No steps from 0 or 1 and no results below 2: they make degenerate chains (1 * 9 = 9, 9 / 9 = 1) and would
+    make "1" the answer to guess.
+    """
+    results = {"add": a + b, "sub": a - b, "mul": a * b, "div": a // b, "mod": a % b}
+    valid = {"add": True, "sub": b < a, "mul": b >= 2, "div": b >= 2 and a % b == 0, "mod": b >= 2 and a > b}
+    result = results[op]
+    return Step(op, a, b, result) if valid[op] and a >= 2 and 2 <= result < VALUE_LIMIT else None
+
+
 def _apply(rng: random.Random, op: str, a: int) -> Step | None:
     if op == NOVEL_OP:  # 12..19 (not 11, a palindrome): the result, 21..91, is no answer seen in training
         return Step(op, a, 0, int(str(a)[::-1])) if 12 <= a < VALUE_LIMIT else None
-    if a < 2:  # no steps from 0 or 1: they make degenerate chains (1 * 9 = 9, 9 / 9 = 1)
+    if op not in ("add", "sub", "mul", "div", "mod"):
+        raise ValueError(f"unknown operation '{op}'")
+    if a < 2:
         return None
     if op == "add":
         b = rng.randint(1, 9)
-        return Step(op, a, b, a + b) if a + b < VALUE_LIMIT else None
-    if op == "sub":
-        if a < 2:
-            return None
+    elif op == "sub":
         b = rng.randint(1, min(a - 1, 9))
-        return Step(op, a, b, a - b)
-    if op == "mul":
-        b = rng.randint(2, 9)
-        return Step(op, a, b, a * b) if a * b < VALUE_LIMIT else None
-    if op == "div":
-        divisors = [d for d in range(2, 10) if a % d == 0 and a // d > 0]
+    elif op == "div":
+        divisors = [d for d in range(2, 10) if a % d == 0]
         if not divisors:
             return None
         b = rng.choice(divisors)
-        return Step(op, a, b, a // b)
-    if op == "mod":
+    else:  # mul, mod
         b = rng.randint(2, 9)
-        return Step(op, a, b, a % b) if a > b else None
-    raise ValueError(f"unknown operation '{op}'")
+    return _fact(op, a, b)
 
 
 def _chain(rng: random.Random, start: int, ops: list[str]) -> tuple[Step, ...] | None:
     steps, value = [], start
     for op in ops:
         step = _apply(rng, op, value)
-        if step is None or step.result < 2:  # results 0 and 1 would make "1" the answer to guess
+        if step is None:
             return None
         steps.append(step)
         value = step.result
@@ -379,16 +384,9 @@ def pool_frame(
 
 def arithmetic_facts() -> list[Step]:
     """Every one-step fact a training problem can use (``a op b = c`` below ``VALUE_LIMIT``, never the held-out op)."""
-    facts = []
-    for a in range(2, VALUE_LIMIT):
-        for b in range(1, 10):
-            candidates = [("add", a + b), ("sub", a - b), ("mul", a * b), ("div", a // b), ("mod", a % b)]
-            for op, result in candidates:
-                valid = {"add": a + b < VALUE_LIMIT, "sub": b < a, "mul": b >= 2 and a * b < VALUE_LIMIT,
-                         "div": b >= 2 and a % b == 0, "mod": b >= 2 and a > b}[op]  # fmt: skip
-                if valid and result >= 2:
-                    facts.append(Step(op, a, b, result))
-    return facts
+    candidates = (_fact(op, a, b) for a in range(2, VALUE_LIMIT) for b in range(1, 10)
+                  for op in ("add", "sub", "mul", "div", "mod"))  # fmt: skip
+    return [fact for fact in candidates if fact is not None]
 
 
 def drill_frame(n_drills: int, facts_per_drill: int = 12, seed: int = 0) -> pd.DataFrame:
