@@ -23,7 +23,7 @@ EXTRAS ?= $(if $(HAS_GPU),dev$(comma)gpu,dev)
 STAMP := $(VENV)/.ladder-setup
 RUN_ARGS = --profile $(PROFILE) $(if $(EXP),--exp $(EXP)) $(foreach s,$(SET),--set $(s)) $(if $(FORCE),--force)
 
-.PHONY: help setup reproduce smoke curate train sample grade tiers ablations book test test-gpu bench lint format check clean distclean
+.PHONY: help setup reproduce smoke base-model curate train sample grade tiers ablations book test test-gpu bench lint format check clean distclean
 
 help: ## list the targets
 	@echo "usage: make TARGET [PROFILE=laptop] [EXP=name,name] [SET='stage.key=value ...'] [FORCE=1]"
@@ -45,6 +45,11 @@ reproduce: setup ## run every stage of PROFILE (default laptop) for EXP (default
 
 smoke: ## the laptop book shrunk to a minute or two (same code path)
 	$(MAKE) reproduce PROFILE=smoke
+
+base-model: setup ## rebuild models/tiny-instruct, the laptop profile's base (profile laptop_base, ~10 min), then check it
+	$(LADDER) run --profile laptop_base $(if $(FORCE),--force)
+	$(PY) -m ladder.base_model export
+	$(PY) -m ladder.base_model check
 
 curate train sample grade tiers ablations: setup ## run one stage (and what it needs) for PROFILE/EXP
 	$(LADDER) run $@ $(RUN_ARGS)

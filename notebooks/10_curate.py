@@ -41,6 +41,7 @@ seed: int = 0  # picks one trajectory per problem and the random draws
 synthetic_pool_size: int = 4000  # source synthetic: problems generated for the pool
 synthetic_verbosity: str = "mixed"  # source synthetic: mixed, answer, steps, rechecks or oneline (base)
 synthetic_drills: int = 0  # source synthetic: arithmetic drill conversations added to the pool
+synthetic_worked: int = 0  # source synthetic: worked solutions on request (latent skill)
 output_dir: str = "runs/scratch/10_curate"  # injected by the runner
 input_dir: str = ""  # injected by the runner
 experiment: str = "scratch"  # injected by the runner

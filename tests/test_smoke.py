@@ -60,3 +60,27 @@ def test_rerun_is_cached_and_book_links_every_stage(smoke_run, tmp_path):
     for key in first:
         experiment, _ = key.split("/")
         assert f"{experiment}/{first[key].notebook}.html" in text
+
+
+def test_base_model_export_loads_and_detects_a_stale_generator(smoke_run, tmp_path):
+    """`make base-model`'s export on the smoke base: a loadable checkpoint whose provenance re-curates to the same data."""
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    from ladder import base_model
+
+    runs, _, results = smoke_run
+    dest = base_model.export(tmp_path / "tiny-instruct", runs_dir=runs, profile="smoke", experiment="smoke_base")
+    record = base_model.provenance(dest)
+    manifest = store.read_json(f"{results['smoke_base/curate'].dir}/manifest.json")
+    assert record["data_content_hash"] == manifest["content_hash"]
+    assert record["train"]["steps"] == 8 and set(record["accuracy_by_level"]) == {"easy", "medium", "hard", "exh"}
+    assert not (dest / "training_args.bin").exists()
+    model = AutoModelForCausalLM.from_pretrained(dest)
+    tokenizer = AutoTokenizer.from_pretrained(dest)
+    assert model.config.model_type == "qwen2" and tokenizer.chat_template
+
+    assert base_model.check(dest) == record["data_content_hash"]
+    record["curate_params"]["seed"] += 1  # as a changed generator would: other problems for the same params
+    store.write_json(dest / "provenance.json", record)
+    with pytest.raises(base_model.StaleBaseModel, match="make base-model"):
+        base_model.check(dest)

@@ -71,6 +71,12 @@ def test_step_questions_cover_every_step_of_multi_step_problems():
     for parent, group in steps.groupby("parent_id"):
         assert list(group["step"]) == list(range(1, ev.loc[parent, "n_steps"] + 1))
         assert group["answer"].iloc[-1] == ev.loc[parent, "answer"]
+    # each step is a one-step problem in its parent's category wording, starting where the step starts
+    by_id = {p.problem_id: p for p in synthetic.evaluation_problems()}
+    for row in steps.itertuples():
+        parent, step = by_id[row.parent_id], by_id[row.parent_id].steps[row.step - 1]
+        assert row.problem.split()[-1] == parent.text.split()[-1]  # "now?", "get?", "result?", "counted?"
+        assert f" {step.a}" in row.problem and (step.op == synthetic.NOVEL_OP or f" {step.b}" in row.problem)
 
 
 def test_pool_frame_has_curation_columns_and_mixed_lengths():
@@ -112,8 +118,22 @@ def test_oneline_base_answer_states_the_equation_and_refuses_multi_step():
         synthetic.trajectory(two, synthetic.BASE_VERBOSITY)
 
 
-def test_r1_steps_restate_the_problem_words_gemini_does_not():
+def test_r1_steps_number_each_equation_gemini_joins_them():
     p = next(p for p in synthetic.training_problems(50) if p.n_steps == 3)
     r1, gemini = synthetic.trajectory(p, "steps", "r1"), synthetic.trajectory(p, "steps", "gemini")
-    for phrase, step in zip(p.phrases, p.steps, strict=True):
-        assert phrase in p.text and f"{phrase}: {step.equation}." in r1 and phrase not in gemini
+    for i, step in enumerate(p.steps, start=1):
+        assert f"Step {i}: {step.equation}.\n" in r1 and "Step" not in gemini
+    assert "; ".join(step.equation for step in p.steps) in gemini
+
+
+def test_worked_solutions_chain_each_problems_steps_on_request_only():
+    frame = synthetic.worked_frame(40, seed=2)
+    problems = {p.text: p for p in synthetic.training_problems(40, seed=1002)}
+    evaluation = {p.text for p in synthetic.evaluation_problems()}
+    for prompt, text, answer in zip(frame["problem"], frame["assistant"], frame["answer"], strict=True):
+        assert prompt.startswith(synthetic.WORKED_PROMPT + " ")  # asked for, never the plain problem
+        problem = problems[prompt.removeprefix(synthetic.WORKED_PROMPT + " ")]
+        *equations, last = text.split("\n")
+        assert equations == [step.equation for step in problem.steps] and last == f"So the answer is {answer}."
+        assert answer == str(problem.answer) and problem.text not in evaluation and "<think>" not in text
+    assert frame.equals(synthetic.worked_frame(40, seed=2))

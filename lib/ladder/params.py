@@ -202,8 +202,8 @@ REFERENCE_PREFIX = "@"
 class StageReference:
     """A param value ``@<experiment>/<stage>[/<path>]``: the output of another experiment's stage.
 
-    The laptop profile's SFT experiments start from ``@base/train/model``, the base model that the
-    ``base`` experiment trains. The runner replaces the reference by that folder and makes the
+    The smoke profile's SFT experiment starts from ``@smoke_base/train/model``, the base model that the
+    ``smoke_base`` experiment trains. The runner replaces the reference by that folder and makes the
     referenced stage an upstream of this one (so its hash counts).
     """
 

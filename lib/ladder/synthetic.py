@@ -13,11 +13,13 @@ is the difficulty knob. The evaluation set has four levels by construction, mirr
 Training problems never use that operation, and are disjoint from the evaluation set by
 construction (separate random streams) and by a check. Each training problem has a trajectory
 in one of three verbosities (answer only, the steps, the steps plus re-checks, as in R1 traces)
-and two styles (an R1-like think block that restates each step's words before its equation, or a
-terser Gemini-like one with the equations only), in the chat container the curation stage produces.
-The "instruct" base is trained on arithmetic drills (the facts a base model knows from pretraining)
-and one-step problems answered in one line (``oneline``). Hard evaluation problems are also decomposed into one question per step
-(benchmark ``synthetic_steps``) for the study's step-compounding analysis.
+and two styles (an R1-like think block of numbered steps, or a terser Gemini-like line of equations),
+in the chat container the curation stage produces. The "instruct" base (``models/tiny-instruct``,
+built by the ``laptop_base`` profile) stands in for a pretrained instruct model: it learns arithmetic
+drills (the facts pretraining teaches), worked solutions written only on request (``WORKED_PROMPT``)
+and one-step problems answered in one line (``oneline``). Medium and hard evaluation problems are also
+decomposed into one question per step (benchmark ``synthetic_steps``) for the study's
+step-compounding analysis.
 
 Usage::
 
@@ -47,7 +49,7 @@ NOVEL_OP = "reverse"
 
 @dataclass(frozen=True)
 class Step:
-    """One elementary operation: ``a <op> b = result``, with its wording as a question of its own."""
+    """One elementary operation: ``a <op> b = result``."""
 
     op: str  # add | sub | mul | div | mod | reverse
     a: int
@@ -55,11 +57,14 @@ class Step:
     result: int
 
     @property
-    def equation(self) -> str:
+    def operation(self) -> str:
+        """The operation without its input: "+ 6", "mod 4", "backwards"."""
         symbols = {"add": "+", "sub": "-", "mul": "*", "div": "/", "mod": "mod"}
-        if self.op == NOVEL_OP:
-            return f"{self.a} backwards = {self.result}"
-        return f"{self.a} {symbols[self.op]} {self.b} = {self.result}"
+        return "backwards" if self.op == NOVEL_OP else f"{symbols[self.op]} {self.b}"
+
+    @property
+    def equation(self) -> str:
+        return f"{self.a} {self.operation} = {self.result}"
 
     @property
     def check(self) -> str:
@@ -76,20 +81,6 @@ class Step:
             return f"{self.a} = {self.a // self.b} * {self.b} + {self.result}"
         return f"{self.result} backwards = {self.a}"
 
-    @property
-    def question(self) -> str:
-        if self.op == "add":
-            return f"What is {self.a} plus {self.b}?"
-        if self.op == "sub":
-            return f"What is {self.a} minus {self.b}?"
-        if self.op == "mul":
-            return f"What is {self.a} times {self.b}?"
-        if self.op == "div":
-            return f"What is {self.a} divided by {self.b}?"
-        if self.op == "mod":
-            return f"What is the remainder when {self.a} is divided by {self.b}?"
-        return f"What is {self.a} written backwards?"
-
 
 @dataclass(frozen=True)
 class Problem:
@@ -100,7 +91,6 @@ class Problem:
     level: str  # easy | medium | hard | exh (by construction)
     text: str
     steps: tuple[Step, ...]
-    phrases: tuple[str, ...] = ()  # the words of the problem that state each step
 
     @property
     def answer(self) -> int:
@@ -203,8 +193,8 @@ COUNT_PHRASES = {
 }
 
 
-def _word(category: str, rng: random.Random, start: int, steps: tuple[Step, ...]) -> tuple[str, tuple[str, ...]]:
-    """The problem text and, per step, the words that state it."""
+def _word(category: str, rng: random.Random, start: int, steps: tuple[Step, ...]) -> str:
+    """The problem text."""
     name, item = rng.choice(NAMES), rng.choice(ITEMS)
     if category == "Logic and Puzzles":
         parts = [PUZZLE_PHRASES[s.op].format(name=name, b=s.b, item=item) for s in steps]
@@ -219,7 +209,7 @@ def _word(category: str, rng: random.Random, start: int, steps: tuple[Step, ...]
     else:
         parts = [COUNT_PHRASES[s.op].format(b=s.b, item=item) for s in steps]
         text = f"A library counts {start} {item}. Then " + ", then ".join(parts) + f". How many {item} are counted?"
-    return text, tuple(parts)
+    return text
 
 
 # Operation mix per category (each category leans on different operations, like real problem types).
@@ -241,11 +231,10 @@ def make_problem(
         ops = [rng.choice(CATEGORY_OPS[category]) for _ in range(n_steps - int(novel))]
         if novel:
             ops.append(NOVEL_OP)
-        start = rng.randint(2, 9) if not novel or n_steps > 1 else rng.randint(12, VALUE_LIMIT - 1)
+        start = rng.randint(2, VALUE_LIMIT - 1) if not novel or n_steps > 1 else rng.randint(12, VALUE_LIMIT - 1)
         steps = _chain(rng, start, ops)
         if steps is not None:
-            text, phrases = _word(category, rng, start, steps)
-            return Problem(problem_id, category, level, text, steps, phrases)
+            return Problem(problem_id, category, level, _word(category, rng, start, steps), steps)
     raise RuntimeError(f"could not build a {n_steps}-step {category} problem")  # pragma: no cover
 
 
@@ -286,13 +275,19 @@ def evaluation_set(seed: int = EVAL_SEED) -> pd.DataFrame:
 
 
 def step_questions(seed: int = EVAL_SEED, levels: tuple[str, ...] = ("medium", "hard")) -> pd.DataFrame:
-    """Each step of the multi-step evaluation problems as a question of its own (benchmark ``synthetic_steps``)."""
+    """Each step of the multi-step evaluation problems as a question of its own (benchmark ``synthetic_steps``).
+
+    A step is worded as a one-step problem of its parent's category that starts from the step's input,
+    the form in which every model met one-step problems in training, so per-step accuracy measures the
+    step and not an unfamiliar wording.
+    """
     rows = []
     for p in evaluation_problems(seed):
         if p.level not in levels:
             continue
         for i, step in enumerate(p.steps, start=1):
-            rows.append({"question_id": f"{p.problem_id}.{i}", "problem": step.question, "answer": str(step.result),
+            text = _word(p.category, random.Random(f"step-{seed}-{p.problem_id}.{i}"), step.a, (step,))
+            rows.append({"question_id": f"{p.problem_id}.{i}", "problem": text, "answer": str(step.result),
                          "parent_id": p.problem_id, "step": i, "n_steps": p.n_steps, "level": p.level,
                          "category": p.category})  # fmt: skip
     return pd.DataFrame(rows)
@@ -333,8 +328,10 @@ def thinking(problem: Problem, verbosity: str, style: str) -> str:
     if style == "gemini":
         return "; ".join(s.equation for s in problem.steps)
     lines = []
-    for i, (step, phrase) in enumerate(zip(problem.steps, problem.phrases, strict=True), start=1):
-        lines.append(f"Step {i}: {phrase}: {step.equation}.")
+    # The steps state equations only: restating each step's words first ("Step 2: add 8: ...") made the
+    # tiny model copy the wrong clause; it learnt the format and lost the arithmetic (see 50 Tiers' calibration).
+    for i, step in enumerate(problem.steps, start=1):
+        lines.append(f"Step {i}: {step.equation}.")
         if verbosity == "rechecks":
             lines.append(f"Wait, let me check: {step.check}. Yes.")
     if verbosity == "rechecks":
@@ -407,6 +404,27 @@ def drill_frame(n_drills: int, facts_per_drill: int = 12, seed: int = 0) -> pd.D
     return pd.DataFrame(rows)
 
 
+WORKED_PROMPT = "Work it out step by step."
+
+
+def worked_frame(n_problems: int, seed: int = 0) -> pd.DataFrame:
+    """Worked solutions asked for by an instruction, in the pool columns: the base's latent step-by-step skill.
+
+    A pretrained model has seen worked solutions ("4 + 5 = 9", "9 mod 5 = 4", "So the answer is 4.") and
+    writes one when asked, yet an instruct model answers a plain question directly. The instruction
+    prefix keeps the two apart: the base still answers plain problems in one line. The solutions are
+    plain lines, not the think-block trajectories that SFT teaches.
+    """
+    rows = []
+    for p in training_problems(n_problems, seed=seed + 1000, max_steps=4):
+        lines = [step.equation for step in p.steps] + [f"So the answer is {p.answer}."]
+        rows.append({
+            "problem_id": p.problem_id, "problem": f"{WORKED_PROMPT} {p.text}", "answer": str(p.answer),
+            "category": "Other", "origin": "synthetic/worked", "generation_idx": 0, "assistant": "\n".join(lines),
+        })  # fmt: skip
+    return pd.DataFrame(rows)
+
+
 def curation_pool(params: Any):
     """``ladder.curate`` source ``synthetic``: ``synthetic_pool_size`` training problems plus ``synthetic_drills``."""
     from ladder.curate.params import PROBLEM_TYPE_TO_CATEGORY
@@ -416,6 +434,7 @@ def curation_pool(params: Any):
     verbosity = getattr(params, "synthetic_verbosity", "mixed")
     max_steps = 1 if verbosity == BASE_VERBOSITY else 4
     n_drills = getattr(params, "synthetic_drills", 0)
+    n_worked = getattr(params, "synthetic_worked", 0)
     frame = pool_frame(size, style=params.style, seed=params.seed, verbosity=verbosity, max_steps=max_steps)
     clash = set(frame["problem"]) & {p.text for p in evaluation_problems()}
     if clash:  # disjoint by construction; this is the check
@@ -424,6 +443,9 @@ def curation_pool(params: Any):
     if n_drills:
         frame = pd.concat([frame, drill_frame(n_drills, seed=params.seed)], ignore_index=True)
         steps.append({"step": "arithmetic drills added", "unit": "conversations", "rows": len(frame)})
+    if n_worked:
+        frame = pd.concat([frame, worked_frame(n_worked, seed=params.seed)], ignore_index=True)
+        steps.append({"step": "worked solutions added", "unit": "conversations", "rows": len(frame)})
     frame["category"] = frame["category"].map(PROBLEM_TYPE_TO_CATEGORY)
     return Pool(
         frame=frame,
@@ -435,6 +457,7 @@ def curation_pool(params: Any):
             "verbosity": verbosity,
             "max_steps": max_steps,
             "drills": n_drills,
+            "worked": n_worked,
         },  # fmt: skip
     )
 

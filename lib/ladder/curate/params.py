@@ -68,6 +68,7 @@ class CurateParams(StageParams):
     synthetic_pool_size: int = Field(4000, ge=1)  # source synthetic: problems generated for the pool
     synthetic_verbosity: SyntheticVerbosity = "mixed"  # source synthetic: trace detail (oneline: the base's answers)
     synthetic_drills: int = Field(0, ge=0)  # source synthetic: arithmetic drill conversations added to the pool
+    synthetic_worked: int = Field(0, ge=0)  # source synthetic: worked solutions on request (latent skill)
 
     @model_validator(mode="after")
     def _consistent(self) -> CurateParams:
