@@ -172,3 +172,26 @@ def test_input_files_edited_in_place_change_the_hash(tmp_path):
     assert store.files_fingerprint([str(data)]) != before
     assert store.files_fingerprint(["Qwen/Qwen2.5-32B-Instruct", "", "@base/train/model"]) == []
     assert store.stage_hash({}, [], "c", {"inputs": before}) != store.stage_hash({}, [], "c", {"inputs": []})
+
+
+def test_a_rebuilt_local_base_changes_the_hashes_of_the_stages_that_read_it(tmp_path):
+    """The laptop SFT experiments read models/tiny-instruct in curate (tokenizer) and train (model)."""
+    import shutil
+
+    from ladder import base_model
+    from ladder.run import prepare
+
+    base = tmp_path / "tiny-instruct"
+    shutil.copytree(base_model.BASE_DIR, base)
+    plan = load_plan("laptop", experiments=["sft_n250"], overrides=[f"curate.tokenizer={base}", f"train.model={base}"])
+
+    def hashes():
+        return {
+            p.request.stage: p.hash for p in prepare(plan, runs_dir=tmp_path) if p.request.experiment == "sft_n250"
+        }
+
+    before = hashes()
+    (base / "tokenizer.json").write_text((base / "tokenizer.json").read_text() + "\n")  # a rebuild rewrites it
+    after = hashes()
+    assert before.keys() == after.keys() == {"curate", "train", "sample", "grade"}
+    assert all(before[stage] != after[stage] for stage in before)  # curate changed, and everything downstream

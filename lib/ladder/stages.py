@@ -47,7 +47,12 @@ class Stage:
 STAGES: dict[str, Stage] = {
     s.name: s
     for s in [
-        Stage("curate", "10_curate", "ladder.curate:CurateParams", file_params=("local_path", "benchmark_files")),
+        Stage(
+            "curate",
+            "10_curate",
+            "ladder.curate:CurateParams",
+            file_params=("local_path", "benchmark_files", "tokenizer"),
+        ),
         Stage("train", "20_train", "ladder.train:TrainParams", file_params=("model",)),
         Stage("sample", "30_sample", "ladder.sample:SampleParams", file_params=("model", "benchmark_path")),
         Stage("grade", "40_grade", "ladder.grade:GradeParams", file_params=("inputs", "benchmark_path")),
