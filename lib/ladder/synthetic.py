@@ -328,8 +328,8 @@ def thinking(problem: Problem, verbosity: str, style: str) -> str:
     if style == "gemini":
         return "; ".join(s.equation for s in problem.steps)
     lines = []
-    # The steps state equations only: restating each step's words first ("Step 2: add 8: ...") made the
-    # tiny model copy the wrong clause; it learnt the format and lost the arithmetic (see 50 Tiers' calibration).
+    # The steps state equations only: when each step first restated the problem's words ("Step 2: add 8: ..."),
+    # the tiny model learnt the format but copied the wrong clause and garbled the equations.
     for i, step in enumerate(problem.steps, start=1):
         lines.append(f"Step {i}: {step.equation}.")
         if verbosity == "rechecks":
