@@ -30,15 +30,13 @@ class StaleBaseModel(RuntimeError):
     """The committed base was trained on other data than the current generator makes."""
 
 
-def _stage_results(runs_dir: Path, profile: str, experiment: str) -> dict[str, dict[str, Any]]:
-    latest = runs_dir / profile / "latest.json"
-    if not latest.is_file():
-        raise FileNotFoundError(f"{latest} not found: run `python -m ladder.run --profile {profile}` first")
-    results = store.read_json(latest)["results"]
+def _stage_results(runs_dir: Path | None, profile: str, experiment: str) -> dict[str, dict[str, Any]]:
+    results = store.read_last_run(profile, runs_dir)["results"]
     by_stage = {r["stage"]: r for r in results if r["experiment"] == experiment and r["status"] in ("done", "cached")}
     for stage in ("curate", "train"):
         if stage not in by_stage:
-            raise FileNotFoundError(f"{latest}: no finished '{stage}' stage of experiment '{experiment}'")
+            raise FileNotFoundError(f"{store.last_run_path(profile, runs_dir)}: no finished '{stage}' stage of "
+                                    f"experiment '{experiment}'")  # fmt: skip
     return by_stage
 
 
@@ -50,7 +48,7 @@ def export(
 
     from ladder import synthetic
 
-    by_stage = _stage_results(runs_dir or paths.RUNS_DIR, profile, experiment)
+    by_stage = _stage_results(runs_dir, profile, experiment)
     curate_dir, train_dir = Path(by_stage["curate"]["dir"]), Path(by_stage["train"]["dir"])
     model_dir = train_dir / "model"
     missing = [f for f in MODEL_FILES if not (model_dir / f).is_file()]
@@ -72,15 +70,13 @@ def export(
         levels = synthetic.evaluation_set()[["question_id", "level"]]
         by_level = graded.merge(levels, on="question_id").groupby("level")["correct"].mean()
         provenance["accuracy_by_level"] = by_level.reindex(list(synthetic.LEVELS)).round(3).to_dict()
-    tmp = dest.with_name(dest.name + ".partial")
+    tmp = store.partial_dir(dest)
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir(parents=True)
     for name in MODEL_FILES:
         shutil.copy2(model_dir / name, tmp / name)
     store.write_json(tmp / "provenance.json", provenance)
-    shutil.rmtree(dest, ignore_errors=True)
-    tmp.rename(dest)
-    return dest
+    return store.publish(tmp, dest)
 
 
 def provenance(dest: Path = BASE_DIR) -> dict[str, Any]:

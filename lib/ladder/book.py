@@ -46,12 +46,7 @@ def _params_text(params: dict) -> str:
 
 def build_book(profile: str, runs_dir: Path | None = None, book_dir: Path | None = None) -> Path:
     """Write ``book/<profile>/index.html`` from the profile's last run; returns its path."""
-    latest = (runs_dir or paths.RUNS_DIR) / profile / "latest.json"
-    if not latest.is_file():
-        raise FileNotFoundError(
-            f"{latest}: no run of profile '{profile}' yet (run `make reproduce PROFILE={profile}`)"
-        )
-    run = store.read_json(latest)
+    run = store.read_last_run(profile, runs_dir)
     out = (book_dir or paths.BOOK_DIR) / profile
     out.mkdir(parents=True, exist_ok=True)
     groups: dict[str, list[dict]] = {}
@@ -87,7 +82,7 @@ def build_book(profile: str, runs_dir: Path | None = None, book_dir: Path | None
             f"<th>params</th></tr>{''.join(rows)}</table>"
         )
     estimate = ""
-    estimate_file = latest.parent / "compute_estimate.csv"
+    estimate_file = store.last_run_path(profile, runs_dir).parent / "compute_estimate.csv"
     if estimate_file.is_file():
         from ladder import compute
 

@@ -371,8 +371,7 @@ def run_plan(
 
 def record_run(plan: Plan, results: list[StageResult], runs_dir: Path | None = None) -> Path:
     """Write ``runs/<profile>/latest.json``: what the last run of this profile did (the book reads it)."""
-    root = (runs_dir or paths.RUNS_DIR) / plan.profile
-    return store.write_json(root / "latest.json", {
+    return store.write_json(store.last_run_path(plan.profile, runs_dir), {
         "profile": plan.profile, "experiments": plan.experiments, "sources": plan.sources,
         "descriptions": plan.descriptions,
         "time": time.strftime("%Y-%m-%d %H:%M:%S"), "results": [asdict(r) for r in results],

@@ -185,6 +185,20 @@ def stage_dir(profile: str, experiment: str, notebook: str, digest: str, runs_di
     return (runs_dir or paths.RUNS_DIR) / profile / experiment / f"{notebook}-{digest}"
 
 
+def last_run_path(profile: str, runs_dir: Path | None = None) -> Path:
+    """``runs/<profile>/latest.json``: what the last run of the profile did (``ladder.run.record_run`` writes it)."""
+    return (runs_dir or paths.RUNS_DIR) / profile / "latest.json"
+
+
+def read_last_run(profile: str, runs_dir: Path | None = None) -> dict[str, Any]:
+    latest = last_run_path(profile, runs_dir)
+    if not latest.is_file():
+        raise FileNotFoundError(
+            f"{latest}: no run of profile '{profile}' yet (run `make reproduce PROFILE={profile}`)"
+        )
+    return read_json(latest)
+
+
 def partial_dir(final: Path) -> Path:
     return final.with_name(final.name + PARTIAL_SUFFIX)
 
