@@ -17,7 +17,8 @@
 # # 60 Ablations: P = f(C, N, L, S), what the SFT data buys per tier, and the study's findings
 #
 # **Reads** every experiment's curate params (`inputs[experiment]["curate"]/params.json`: size N, length L,
-# style S, category C, source, similarity), its graded samples (`inputs[experiment]["grade"]/graded.parquet`),
+# style S, category C, source, similarity; for a released model evaluated without a curate stage, its row of
+# `released_models`, by default `data/released_models.yaml`), its graded samples (`inputs[experiment]["grade"]/graded.parquet`),
 # and the tiers stage's `questions.csv` (`inputs["_panel"]["tiers"]`).
 # **Writes** into `output_dir`: `experiment_axes.csv` (each experiment's position on the axes and the axis it
 # varies relative to the reference setting), `accuracy_by_tier.csv` (avg@n and cov@n with bootstrap CIs per
@@ -26,7 +27,9 @@
 # run's numbers beside the study's), and the figures as PNG.
 #
 # The reference setting is the most common value of each axis among the SFT experiments (or
-# `reference_experiment`'s); an axis comparison groups SFT experiments equal on every other axis.
+# `reference_experiment`'s); an axis comparison groups SFT experiments equal on every other axis and of the same
+# origin (trained by this run, or released). An experiment holding several models (a folder of the study's
+# lm-eval logs) is analysed model by model: its rows carry the model's name as `experiment`.
 # Every sentence of the findings table is computed from this run's numbers with the thresholds below.
 
 # %% tags=["parameters"]
@@ -37,6 +40,7 @@ benchmark: str = "aime24"  # benchmark whose graded rows are analysed (tiers fro
 steps_benchmark: str = "synthetic_steps"  # benchmark of one-question-per-step rows (step decomposition)
 tier_column: str = "study_tier"  # column of the tiers stage's questions.csv: study_tier | rule_tier
 base_models: list = []  # base experiments/models (not SFT); empty: the tiers stage's base_models
+released_models: str = "data/released_models.yaml"  # axes of released models evaluated without curate; "": none
 reference_experiment: str = ""  # experiment whose axes are the reference setting; "": most common values
 mixed_categories: list = ["diverse", "all"]  # categories that are mixes: equal on the C axis ("mix")
 step_pairs: dict = {}  # steps experiment -> end-to-end experiment; {}: from the sample params
@@ -71,8 +75,9 @@ params
 
 # %% [markdown]
 # ## The experiments on the axes
-# One row per experiment with a curate stage: N, L, S, C, source, similarity, trace verbosity, its role (base
-# or SFT), and `varies`: the axes on which it differs from the reference setting.
+# One row per experiment with known curate params: N, L, S, C, source, similarity, trace verbosity, its role
+# (base or SFT), `origin` and `axes_from` (its curate stage, or the released model it is), and `varies`: the
+# axes on which it differs from the reference setting.
 
 # %%
 data = ablations.load_ablation_inputs(inputs, params)

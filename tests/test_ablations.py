@@ -313,3 +313,95 @@ def test_analysis_only_run_without_curate_stages(ladder_run, tmp_path):
     assert all(t.empty for t in result.comparisons.values())
     assert result.findings["holds"].tolist() == ["not testable"] * 6
     assert ablations.plot_accuracy_vs_n(result, tmp_path) is not None and (tmp_path / "accuracy_vs_n.png").is_file()
+
+
+# The study_logs shape: one grade folder holding the whole panel, models named by hub id (or checkpoint path).
+LOG_PANEL = {
+    "Qwen/Qwen2.5-32B-Instruct": -2.0,
+    "Qwen/QwQ-32B": 2.5,
+    "sunyiyou/openr1_diverse_100_lg": 0.0,
+    "sunyiyou/openr1_diverse_500_lg": 0.8,
+    "/scratch/ckpt/openr1_diverse_1k_lg_0": 1.0,  # a log naming the local checkpoint, not the hub id
+    "sunyiyou/openr1_lg_2k_ep4": 1.4,
+    "sunyiyou/openr1_algebra_1k_lg_0": 0.9,
+    "sunyiyou/openr1_number_theory_1k_lg_0": 1.1,
+    "sunyiyou/openr1_diverse_1k_sh": 0.2,
+    "simplescaling/s1-32B": 0.1,
+    "simplescaling/s1.1-32B": 1.2,
+}
+
+
+def write_log_panel(root: Path, base_models: list[str]) -> dict:
+    difficulty = {q: DIFFICULTY[t] for q, t in TIER_OF.items()}
+    grade = root / "study_logs" / "grade"
+    grade.mkdir(parents=True)
+    graded = tiers.simulate_graded(LOG_PANEL, difficulty, n_samples=8, benchmark="synthetic")
+    schema.write_table(graded, grade / "graded.parquet")
+    tiers_dir = root / PANEL / "tiers"
+    write_json(tiers_dir, {"base_models": base_models})
+    pd.DataFrame({"question_id": list(TIER_OF), "study_tier": list(TIER_OF.values())}).to_csv(
+        tiers_dir / "questions.csv", index=False
+    )
+    return {"study_logs": {"grade": str(grade)}, PANEL: {"tiers": str(tiers_dir)}}
+
+
+def test_a_folder_of_released_models_logs_is_analysed_per_model_on_the_studys_axes(tmp_path):
+    inputs = write_log_panel(tmp_path, base_models=["Qwen/Qwen2.5-32B-Instruct"])
+    params = AblationsParams(**FAST)
+    data = ablations.load_ablation_inputs(inputs, params)
+    result = ablations.analyse_ablations(data, params)
+
+    assert set(result.accuracy["experiment"]) == set(LOG_PANEL)  # one unit per model, named by the model
+    assert (result.accuracy["experiment"] == result.accuracy["model"]).all()
+    roles = result.accuracy.drop_duplicates("experiment").set_index("experiment")["role"]
+    assert roles["Qwen/Qwen2.5-32B-Instruct"] == "base" and roles["Qwen/QwQ-32B"] == "other"
+    assert (roles.drop(["Qwen/Qwen2.5-32B-Instruct", "Qwen/QwQ-32B"]) == "sft").all()
+
+    axes = result.axes.set_index("experiment")
+    assert (axes["origin"] == "released").all()
+    checkpoint = axes.loc["/scratch/ckpt/openr1_diverse_1k_lg_0"]
+    assert (checkpoint["N"], checkpoint["L"], checkpoint["C"]) == (1000, "long", "diverse")
+    assert checkpoint["axes_from"] == "released model sunyiyou/openr1_diverse_1k_lg_0"
+    assert (axes.loc["simplescaling/s1-32B", "S"], axes.loc["simplescaling/s1-32B", "source"]) == ("gemini", "s1k")
+    assert axes.loc["sunyiyou/openr1_diverse_1k_sh", "L"] == "short"
+
+    n_values = set(ablations.main_group(result.comparisons["N"])["value"])
+    assert n_values == {"100", "500", "1000", "2000"}  # diverse and all are both mixes
+    assert (result.scaling["n_sizes"] == 4).all() and result.scaling["slope"].notna().all()
+    assert finding(result, 3)["holds"] == "yes"  # abilities rise with N
+    assert set(ablations.main_group(result.comparisons["C"])["value"]) == {"diverse", "algebra", "number_theory"}
+    assert set(result.comparisons["L"]["value"]) == {"short", "long"}
+    assert set(result.comparisons["S"]["experiment"]) == {"simplescaling/s1-32B", "simplescaling/s1.1-32B"}
+    assert finding(result, 1)["holds"] != "not testable" and finding(result, 6)["holds"] == "yes"
+    assert any("11 models in one experiment" in note for note in result.notes)
+
+    without = AblationsParams(**FAST, released_models="")
+    bare = ablations.load_ablation_inputs(inputs, without)
+    assert bare.axes.empty and bare.roles["sunyiyou/openr1_diverse_100_lg"] == "other"
+
+
+def test_released_models_and_this_runs_reproductions_are_compared_apart(ladder_run, tmp_path):
+    # The paper profile: trained experiments (curate stage) beside eval_* experiments of the released models.
+    inputs = {e: st for e, st in ladder_run.items() if e in ("sft_n250", "sft_n1000", "sft_n4000", PANEL)}
+    difficulty = {q: DIFFICULTY[t] for q, t in TIER_OF.items()}
+    for i, hub_id in enumerate(["sunyiyou/openr1_diverse_100_lg", "sunyiyou/openr1_diverse_500_lg",
+                                "sunyiyou/openr1_lg_2k_ep4"]):  # fmt: skip
+        grade = tmp_path / f"eval_{i}" / "grade"
+        grade.mkdir(parents=True)
+        schema.write_table(tiers.simulate_graded({hub_id: 0.5 * i}, difficulty, 8, seed=i, benchmark="synthetic"),
+                           grade / "graded.parquet")  # fmt: skip
+        inputs[f"eval_{i}"] = {"grade": str(grade)}
+    params = AblationsParams(**FAST)
+    result = ablations.analyse_ablations(ablations.load_ablation_inputs(inputs, params), params)
+    origins = result.axes.set_index("experiment")["origin"]
+    assert origins[["eval_0", "eval_1", "eval_2"]].eq("released").all() and origins["sft_n250"] == "this run"
+    groups = result.comparisons["N"].groupby("group")["experiment"].agg(set)
+    assert sorted(groups.tolist(), key=len) == [{"eval_0", "eval_1", "eval_2"}, {"sft_n250", "sft_n1000", "sft_n4000"}]
+    assert groups.index.str.contains("origin=released").sum() == 1
+
+
+def test_a_model_named_like_another_experiment_is_an_error(tmp_path):
+    inputs = write_log_panel(tmp_path, base_models=[])
+    inputs["Qwen/QwQ-32B"] = inputs["study_logs"]
+    with pytest.raises(AblationsError, match="model 'Qwen/QwQ-32B' is also the name of another experiment"):
+        ablations.load_ablation_inputs(inputs, AblationsParams(**FAST))

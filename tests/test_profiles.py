@@ -160,7 +160,10 @@ def test_study_logs_profile_rebuilds_tiers_ablations_and_the_study_comparison(sh
 
     solved = {"Qwen__Qwen2.5-32B-Instruct": {"easy"}, "simplescaling__s1.1-32B": {"easy", "medium"},
               "GAIR__LIMO": {"easy", "medium"}, "deepseek-ai__DeepSeek-R1": {"easy", "medium", "hard"},
-              "Qwen__QwQ-32B": {"easy", "medium", "hard"}, "RUC-AIBOX__STILL-3-TOOL-32B": {"easy", "medium", "hard"}}  # fmt: skip
+              "Qwen__QwQ-32B": {"easy", "medium", "hard"}, "RUC-AIBOX__STILL-3-TOOL-32B": {"easy", "medium", "hard"},
+              # released models of the study's N axis: the ablations place them by data/released_models.yaml
+              "sunyiyou__openr1_diverse_100_lg": {"easy"}, "sunyiyou__openr1_diverse_500_lg": {"easy", "medium"},
+              "sunyiyou__openr1_lg_2k_ep4": {"easy", "medium", "hard"}}  # fmt: skip
     write_panel_logs(tmp_path / "logs", shared_data / "aime24.jsonl", solved)
     overrides = [f"grade.inputs=[{tmp_path / 'logs'}]", "tiers.n_bootstrap=50", "ablations.n_bootstrap=50"]
     plan = load_plan("study_logs", overrides=overrides)
@@ -175,4 +178,11 @@ def test_study_logs_profile_rebuilds_tiers_ablations_and_the_study_comparison(sh
     large = means.loc[[g for g in means.index.get_level_values(0) if g.startswith("large")][0]]
     assert large.loc["hard", "this_run"] == 0.75 and large.loc["exh", "this_run"] == 0
     findings = pd.read_csv(f"{results['_panel/ablations'].dir}/study_findings.csv").set_index("key")
-    assert findings.loc["qwq_hard", "this_run"] == 0.75 and findings.loc["qwq_hard", "from"] == "study_logs"
+    assert findings.loc["qwq_hard", "this_run"] == 0.75 and findings.loc["qwq_hard", "from"] == "Qwen/QwQ-32B"
+    assert findings.loc["hard_plateau", "from"] == "sunyiyou/openr1_lg_2k_ep4"  # the largest N of the logs
+    assert findings.loc["hard_plateau", "this_run"] == 0.75
+    axes = pd.read_csv(f"{results['_panel/ablations'].dir}/experiment_axes.csv").set_index("experiment")
+    assert axes["N"].to_dict() == {"sunyiyou/openr1_diverse_100_lg": 100, "sunyiyou/openr1_diverse_500_lg": 500,
+                                   "sunyiyou/openr1_lg_2k_ep4": 2000, "simplescaling/s1.1-32B": 1000}  # fmt: skip
+    fit = pd.read_csv(f"{results['_panel/ablations'].dir}/scaling_fit.csv").set_index("tier")
+    assert fit.loc["hard", "n_sizes"] == 3 and fit.loc["hard", "slope"] > 0

@@ -2,9 +2,13 @@
 
 A panel stage (notebook 60_ablations). It reads every experiment's curate params (``params.json`` of its
 curate stage) to place the experiment on the study's axes (N = n, L = length, S = style, C = category,
-plus source, similarity and trace verbosity), finds which axis each SFT experiment varies relative to the
-reference setting (the most common value of each axis among SFT experiments, or ``reference_experiment``),
-and joins that with the graded samples and the tiers stage's ``questions.csv``. It then computes
+plus source, similarity and trace verbosity); a released model evaluated without a curate stage (by hub id, or
+in a folder of the study's lm-eval logs) takes its axes from ``data/released_models.yaml``
+(:mod:`ladder.released_models`), and an experiment holding several models (a log folder) is analysed model by
+model. It finds which axis each SFT experiment varies relative to the reference setting (the most common value
+of each axis among SFT experiments, or ``reference_experiment``), and joins that with the graded samples and the
+tiers stage's ``questions.csv``. Models trained by this run and released models never share a comparison group
+(column ``origin``), so a reproduction and the released model of the same data sit side by side, not averaged. It then computes
 avg@n and cov@n per experiment x tier with bootstrap CIs (``ladder.metrics``), the log-linear scaling fit
 of accuracy on log10 N (statsmodels OLS), the length, style and category comparisons, potential vs
 stability (cov@n - avg@n), the step decomposition (benchmark ``synthetic_steps``) and one sentence per
@@ -36,7 +40,7 @@ import statsmodels.api as sm
 from matplotlib.figure import Figure
 from pydantic import Field, field_validator
 
-from ladder import metrics, plots, schema, tiers
+from ladder import metrics, plots, released_models, schema, tiers
 from ladder.params import PANEL, StageParams, StageReference
 
 TIER_ORDER = tiers.TIER_ORDER
@@ -62,6 +66,7 @@ class AblationsParams(StageParams):
     steps_benchmark: str = "synthetic_steps"  # benchmark of one-question-per-step rows (step decomposition)
     tier_column: Literal["study_tier", "rule_tier"] = "study_tier"  # column of the tiers stage's questions.csv
     base_models: list[str] = []  # base experiments/models (not SFT); empty: the tiers stage's base_models
+    released_models: str = "data/released_models.yaml"  # axes of released models evaluated without curate; "": none
     reference_experiment: str = ""  # experiment whose axes are the reference setting; "": most common values
     mixed_categories: list[str] = ["diverse", "all"]  # categories that are mixes: equal on the C axis ("mix")
     step_pairs: dict[str, str] = {}  # steps experiment -> end-to-end experiment; {}: from the sample params
@@ -107,14 +112,19 @@ class AblationsParams(StageParams):
 
 @dataclass
 class AblationInputs:
-    """What the analysis reads, checked: axes per experiment, graded rows, tiers, step rows and their pairing."""
+    """What the analysis reads, checked: axes per experiment, graded rows, tiers, step rows and their pairing.
 
-    axes: pd.DataFrame  # experiment_axes.csv: one row per experiment
+    The unit of analysis is the experiment, or the model where one experiment holds several (a folder of lm-eval
+    logs): such rows carry the model name in the ``experiment`` column.
+    """
+
+    axes: pd.DataFrame  # experiment_axes.csv: one row per experiment with known axes
     graded: pd.DataFrame  # rows of params.benchmark, with an `experiment` column
     steps: pd.DataFrame  # rows of params.steps_benchmark, with an `experiment` column (maybe empty)
     tier_of: dict[str, str]  # question -> tier (params.tier_column of questions.csv)
     step_pairs: dict[str, str]  # steps experiment -> end-to-end experiment
     notes: list[str] = field(default_factory=list)
+    roles: dict[str, str] = field(default_factory=dict)  # experiment -> base | sft | other
 
 
 def _read_params_json(folder: Path) -> dict:
@@ -138,14 +148,17 @@ def _most_common(values: pd.Series):
 
 def experiment_axes(
     curate_params: Mapping[str, Mapping], base: list[str], reference_experiment: str = "",
-    mixed_categories: Sequence[str] = ("diverse", "all"),
+    mixed_categories: Sequence[str] = ("diverse", "all"), released: Mapping[str, str] | None = None,
 ) -> pd.DataFrame:  # fmt: skip
-    """One row per experiment with a curate stage: its value on every axis, role, and the axes it varies.
+    """One row per experiment with known curate params: its value on every axis, role, and the axes it varies.
 
     ``varies`` lists the axes (``+``-joined) whose value differs from the reference setting: the most common
     value of each axis among SFT experiments, or ``reference_experiment``'s values. Categories in
-    ``mixed_categories`` count as one value ("mix") when deciding what varies.
+    ``mixed_categories`` count as one value ("mix") when deciding what varies. ``released`` maps experiments
+    whose params come from the released-models table to the hub id: their ``origin`` is "released", the
+    others' "this run".
     """
+    released = dict(released or {})
     rows = []
     for experiment, values in curate_params.items():
         missing = [f for f in AXES.values() if f not in values]
@@ -153,8 +166,10 @@ def experiment_axes(
             raise AblationsError(f"experiment {experiment!r}: curate params lack {', '.join(missing)}")
         row = {"experiment": experiment, "role": "base" if experiment in base else "sft"}
         row.update({axis: values[name] for axis, name in AXES.items()})
+        row["origin"] = "released" if experiment in released else "this run"
+        row["axes_from"] = f"released model {released[experiment]}" if experiment in released else "curate stage"
         rows.append(row)
-    columns = ["experiment", "role", *AXES, "C_group", "varies", "is_reference"]
+    columns = ["experiment", "role", *AXES, "C_group", "origin", "axes_from", "varies", "is_reference"]
     if not rows:
         return pd.DataFrame(columns=columns)
     table = pd.DataFrame(rows)
@@ -192,11 +207,21 @@ def _step_partner(steps_exp: str, sample_folder: str | None, revisions: Mapping[
     return same[0] if len(same) == 1 else None
 
 
+def _per_model_units(exp: str, frame: pd.DataFrame) -> dict[str, pd.DataFrame]:
+    # One experiment, one model is the runner's shape; a folder of lm-eval logs ingested by one grade stage
+    # holds the whole panel, and each model is its own unit of analysis, named by the model.
+    models = frame["model"].astype(str).unique()
+    if len(models) <= 1:
+        return {exp: frame}
+    return {model: rows.assign(experiment=model) for model, rows in frame.groupby(frame["model"].astype(str))}
+
+
 def load_ablation_inputs(inputs: Mapping[str, Mapping[str, str]], params: AblationsParams) -> AblationInputs:
     """Read and check everything the analysis needs (fast; no bootstrap): curate params, graded tables, tiers.
 
     ``inputs`` is the runner's experiment -> {stage -> folder}; ``inputs["_panel"]["tiers"]`` is the tiers
-    stage's folder. Errors name the experiment and the file.
+    stage's folder. Errors name the experiment and the file. Axes come from each experiment's curate stage,
+    else from ``params.released_models`` by model name.
     """
     panel = dict(inputs.get(PANEL, {}))
     experiments = {exp: dict(stages) for exp, stages in inputs.items() if exp != PANEL}
@@ -219,11 +244,15 @@ def load_ablation_inputs(inputs: Mapping[str, Mapping[str, str]], params: Ablati
     if not base and (tiers_dir / "params.json").is_file():
         base = list(_read_params_json(tiers_dir).get("base_models", []))
 
-    curate = {exp: _read_params_json(Path(st["curate"])) for exp, st in experiments.items() if "curate" in st}
-    axes = experiment_axes(curate, base, params.reference_experiment, params.mixed_categories)
+    table = released_models.load_released_models(params.released_models) if params.released_models else {}
 
     frames, revisions, notes = [], {}, []
+    curate: dict[str, dict] = {}
+    released: dict[str, str] = {}
+    model_of: dict[str, str] = {}
     for exp, st in experiments.items():
+        if "curate" in st:
+            curate[exp] = _read_params_json(Path(st["curate"]))
         if "grade" not in st:
             continue
         frame = schema.read_table(Path(st["grade"]) / "graded.parquet", graded=True)
@@ -231,8 +260,30 @@ def load_ablation_inputs(inputs: Mapping[str, Mapping[str, str]], params: Ablati
         if frame.empty:
             notes.append(f"{exp}: no graded rows of {params.benchmark} or {params.steps_benchmark}")
             continue
-        revisions[exp] = set(frame["model_revision"].dropna().astype(str))
-        frames.append(frame.assign(experiment=exp))
+        units = _per_model_units(exp, frame.assign(experiment=exp))
+        if len(units) > 1:
+            notes.append(f"{exp}: {len(units)} models in one experiment, analysed one by one (experiment = model)")
+            if "curate" in st:
+                curate.update({unit: curate[exp] for unit in units})
+                del curate[exp]
+        for unit, rows in units.items():
+            if unit in model_of or (unit != exp and unit in experiments):
+                raise AblationsError(f"experiment {exp!r}: model {unit!r} is also the name of another experiment "
+                                     f"or model of this run; rename one (sample.model_name)")  # fmt: skip
+            model_of[unit] = str(rows["model"].iloc[0])
+            revisions[unit] = set(rows["model_revision"].dropna().astype(str))
+            frames.append(rows)
+            found = released_models.find(table, model_of[unit]) if unit not in curate else None
+            if found is not None:
+                curate[unit] = found[1].curate.model_dump(mode="json")
+                released[unit] = found[0]
+    if released:
+        notes.append(f"axes of {len(released)} released model(s) from {params.released_models}: "
+                     f"{', '.join(sorted(set(released.values())))}")  # fmt: skip
+    base_units = [u for u in [*experiments, *model_of] if u in base or model_of.get(u) in base]
+    axes = experiment_axes(curate, base_units, params.reference_experiment, params.mixed_categories, released)
+    axis_role = dict(zip(axes["experiment"], axes["role"], strict=True))
+    roles = {u: "base" if u in base_units else axis_role.get(u, "other") for u in model_of}
     if not frames:
         raise AblationsError(f"no experiment has graded rows of benchmark {params.benchmark!r} (experiments: "
                              f"{', '.join(experiments) or 'none'})")  # fmt: skip
@@ -255,7 +306,7 @@ def load_ablation_inputs(inputs: Mapping[str, Mapping[str, str]], params: Ablati
     pairs = dict(params.step_pairs)
     for exp in steps["experiment"].unique():
         if exp not in pairs:
-            partner = _step_partner(exp, experiments[exp].get("sample"), revisions)
+            partner = _step_partner(exp, experiments.get(exp, {}).get("sample"), revisions)
             if partner is None:
                 notes.append(f"{exp}: step rows but no end-to-end experiment found; set step_pairs")
                 continue
@@ -264,7 +315,7 @@ def load_ablation_inputs(inputs: Mapping[str, Mapping[str, str]], params: Ablati
         if partner not in set(graded["experiment"]):
             raise AblationsError(f"step_pairs: {exp!r} -> {partner!r}, but {partner!r} has no graded rows of "
                                  f"{params.benchmark}")  # fmt: skip
-    return AblationInputs(axes, graded, steps, tier_of, pairs, notes)
+    return AblationInputs(axes, graded, steps, tier_of, pairs, notes, roles)
 
 
 # ---------------------------------------------------------------- per experiment x tier
@@ -284,8 +335,7 @@ def accuracy_by_tier(data: AblationInputs, params: AblationsParams) -> pd.DataFr
         frames.append(table.assign(experiment=exp))
     table = pd.concat(frames, ignore_index=True)
     table["gap"] = table["cov@n"] - table["avg@n"]
-    role = dict(zip(data.axes["experiment"], data.axes["role"], strict=True))
-    table["role"] = [role.get(exp, "other") for exp in table["experiment"]]
+    table["role"] = [data.roles.get(exp, "other") for exp in table["experiment"]]
     first = ["experiment", "model", "role", "tier"]
     return table[first + [c for c in table.columns if c not in first]]
 
@@ -302,6 +352,7 @@ def axis_comparison(accuracy: pd.DataFrame, axes: pd.DataFrame, axis: str) -> pd
     fixed = [a for a in AXES if a not in (axis, "C", *COMPANIONS.get(axis, ()))]
     if axis != "C":
         fixed.append("C_group")
+    fixed.append("origin")  # a reproduction and the released model of the same data are compared, not pooled
     out = []
     for key, members in sft.groupby(fixed, sort=False, dropna=False):
         if members[axis].nunique() < 2:

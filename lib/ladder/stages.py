@@ -57,6 +57,12 @@ STAGES: dict[str, Stage] = {
         Stage("sample", "30_sample", "ladder.sample:SampleParams", file_params=("model", "benchmark_path")),
         Stage("grade", "40_grade", "ladder.grade:GradeParams", file_params=("inputs", "benchmark_path")),
         Stage("tiers", "50_tiers", "ladder.tiers:TiersParams", panel=True, file_params=("graded_files",)),
-        Stage("ablations", "60_ablations", "ladder.ablations:AblationsParams", panel=True),
+        Stage(
+            "ablations",
+            "60_ablations",
+            "ladder.ablations:AblationsParams",
+            panel=True,
+            file_params=("released_models",),
+        ),
     ]
 }
