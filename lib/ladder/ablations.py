@@ -8,11 +8,11 @@ in a folder of the study's lm-eval logs) takes its axes from ``data/released_mod
 model. It finds which axis each SFT experiment varies relative to the reference setting (the most common value
 of each axis among SFT experiments, or ``reference_experiment``), and joins that with the graded samples and the
 tiers stage's ``questions.csv``. Models trained by this run and released models never share a comparison group
-(column ``origin``), so a reproduction and the released model of the same data sit side by side, not averaged. It then computes
-avg@n and cov@n per experiment x tier with bootstrap CIs (``ladder.metrics``), the log-linear scaling fit
-of accuracy on log10 N (statsmodels OLS), the length, style and category comparisons, potential vs
-stability (cov@n - avg@n), the step decomposition (benchmark ``synthetic_steps``) and one sentence per
-study finding, computed from those numbers with the study's thresholds as params.
+(column ``origin``): a reproduction and the released model of the same data sit side by side, not averaged.
+It then computes avg@n and cov@n per experiment x tier with bootstrap CIs (``ladder.metrics``), the log-linear
+scaling fit of accuracy on log10 N (statsmodels OLS), the length, style and category comparisons, potential vs
+stability (cov@n - avg@n), the step decomposition (benchmark ``synthetic_steps``) and one sentence per study
+finding, computed from those numbers with the study's thresholds as params.
 
 Usage::
 
