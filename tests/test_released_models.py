@@ -63,10 +63,10 @@ def test_find_by_hub_id_or_checkpoint_folder(table):
 def test_bad_table_names_the_file_and_key(tmp_path):
     path = tmp_path / "released.yaml"
     path.write_text("source: x\nmodels:\n  a/b:\n    experiment: e\n    curate: {n: 10, length: longest}\n")
-    with pytest.raises(ReleasedModelsError, match=r"released.yaml: key 'models.a/b.curate.length'"):
+    with pytest.raises(ReleasedModelsError, match=r"released.yaml:5: key 'models.a/b.curate.length'"):
         released_models.load_released_models(path)
     path.write_text("source: x\nmodels:\n  a/b:\n    experiment: e\n    curate: {n: 10, lenght: long}\n")
-    with pytest.raises(ReleasedModelsError, match=r"key 'models.a/b.curate.lenght': Extra inputs"):
+    with pytest.raises(ReleasedModelsError, match=r"released.yaml:5: key 'models.a/b.curate.lenght': Extra inputs"):
         released_models.load_released_models(path)
     with pytest.raises(ReleasedModelsError, match="nope.yaml: no such file"):
         released_models.load_released_models(tmp_path / "nope.yaml")

@@ -24,12 +24,14 @@ import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import yaml
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from ladder import paths
+
+_Model = TypeVar("_Model", bound=BaseModel)
 
 
 class ParamsError(ValueError):
@@ -103,6 +105,26 @@ def read_yaml(path: Path) -> Source:
     if not isinstance(data, dict):
         raise ParamsError(f"{dump_yaml_path(path)}:1: expected a mapping of keys, got {type(data).__name__}")
     return Source(path=path, data=data, lines=_key_lines(node) if node is not None else {})
+
+
+def load_yaml_model(path: Path, model: type[_Model], error: type[Exception] = ParamsError) -> _Model:
+    """Read a YAML data file into the pydantic ``model``; raise ``error`` naming the file, line and key path."""
+    if not path.is_file():
+        raise error(f"{dump_yaml_path(path)}: no such file")
+    try:
+        source = read_yaml(path)
+    except ParamsError as exc:
+        raise error(str(exc)) from None
+    try:
+        return model(**source.data)
+    except ValidationError as exc:
+        problems = []
+        for err in exc.errors():
+            keys = tuple(str(k) for k in err["loc"])
+            where = next((source.where(*keys[:i]) for i in range(len(keys), 0, -1) if keys[:i] in source.lines),
+                         source.where())  # fmt: skip
+            problems.append(f"{where}: key '{'.'.join(keys)}': {err['msg']}")
+        raise error("; ".join(problems)) from None
 
 
 def _suggest(key: str, accepted: Iterable[str]) -> str:

@@ -17,11 +17,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import yaml
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict
 
 from ladder import paths
 from ladder.curate.params import CurateParams
+from ladder.params import load_yaml_model
 
 RELEASED_MODELS_FILE = paths.DATA_DIR / "released_models.yaml"
 
@@ -49,21 +49,12 @@ class ReleasedModels(BaseModel):
 def load_released_models(path: str | Path | None = None) -> dict[str, ReleasedModel]:
     """Read and validate the table (default ``data/released_models.yaml``): hub id -> :class:`ReleasedModel`.
 
-    Errors name the file and the key, e.g. ``models.sunyiyou/x.curate.length``.
+    Errors name the file, line and key, e.g. ``data/released_models.yaml:12: key 'models.sunyiyou/x.curate.length'``.
     """
     path = Path(path) if path else RELEASED_MODELS_FILE
     if not path.is_absolute():
         path = paths.ROOT / path  # as the stage hash resolves it (store.files_fingerprint)
-    try:
-        data = yaml.safe_load(path.read_text())
-        return dict(ReleasedModels(**(data or {})).models)
-    except FileNotFoundError:
-        raise ReleasedModelsError(f"{path}: no such file") from None
-    except yaml.YAMLError as exc:
-        raise ReleasedModelsError(f"{path}: not valid YAML: {exc}") from None
-    except ValidationError as exc:
-        problems = "; ".join(f"key '{'.'.join(map(str, e['loc']))}': {e['msg']}" for e in exc.errors())
-        raise ReleasedModelsError(f"{path}: {problems}") from None
+    return dict(load_yaml_model(path, ReleasedModels, ReleasedModelsError).models)
 
 
 def find(table: dict[str, ReleasedModel], model: str) -> tuple[str, ReleasedModel] | None:

@@ -26,10 +26,10 @@ from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 import pandas as pd
-import yaml
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict
 
 from ladder import metrics, paths
+from ladder.params import load_yaml_model
 
 if TYPE_CHECKING:
     from ladder.ablations import AblationAnalysis
@@ -81,17 +81,7 @@ class StudyError(ValueError):
 
 def load_study_numbers(path: str | Path | None = None) -> StudyNumbers:
     """Read and validate the study's numbers (``data/study_numbers.yaml``); errors name the file and key."""
-    path = Path(path) if path else STUDY_NUMBERS_FILE
-    try:
-        data = yaml.safe_load(path.read_text())
-        return StudyNumbers(**(data or {}))
-    except FileNotFoundError:
-        raise StudyError(f"{path}: no such file") from None
-    except yaml.YAMLError as exc:
-        raise StudyError(f"{path}: not valid YAML: {exc}") from None
-    except ValidationError as exc:
-        problems = "; ".join(f"key '{'.'.join(map(str, e['loc']))}': {e['msg']}" for e in exc.errors())
-        raise StudyError(f"{path}: {problems}") from None
+    return load_yaml_model(Path(path) if path else STUDY_NUMBERS_FILE, StudyNumbers, StudyError)
 
 
 # ---------------------------------------------------------------- tier means per group
