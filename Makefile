@@ -12,6 +12,7 @@ PROFILE ?= laptop
 EXP ?=
 SET ?=
 FORCE ?=
+SFT ?=
 PYTEST_ARGS ?=
 
 comma := ,
@@ -23,7 +24,7 @@ EXTRAS ?= $(if $(HAS_GPU),dev$(comma)gpu,dev)
 STAMP := $(VENV)/.ladder-setup
 RUN_ARGS = --profile $(PROFILE) $(if $(EXP),--exp $(EXP)) $(foreach s,$(SET),--set $(s)) $(if $(FORCE),--force)
 
-.PHONY: help setup reproduce smoke base-model curate train sample grade tiers ablations book test test-gpu bench lint format check clean distclean
+.PHONY: help setup reproduce smoke base-model calibrate curate train sample grade tiers ablations book test test-gpu bench lint format check clean distclean
 
 help: ## list the targets
 	@echo "usage: make TARGET [PROFILE=laptop] [EXP=name,name] [SET='stage.key=value ...'] [FORCE=1]"
@@ -46,10 +47,13 @@ reproduce: setup ## run every stage of PROFILE (default laptop) for EXP (default
 smoke: ## the laptop book shrunk to a minute or two (same code path)
 	$(MAKE) reproduce PROFILE=smoke
 
-base-model: setup ## rebuild models/tiny-instruct, the laptop profile's base (profile laptop_base, ~10 min), then check it
+base-model: setup ## rebuild models/tiny-instruct, the laptop profile's base (profile laptop_base, ~45 min), then check it
 	$(LADDER) run --profile laptop_base $(if $(FORCE),--force)
 	$(PY) -m ladder.base_model export
 	$(PY) -m ladder.base_model check
+
+calibrate: setup ## the mini-ladder's health after a laptop run: SFT loss, per-step accuracy, per-level avg@8 (SFT=name)
+	$(PY) -m ladder.calibration --profile $(PROFILE) $(if $(SFT),--sft $(SFT))
 
 curate train sample grade tiers ablations: setup ## run one stage (and what it needs) for PROFILE/EXP
 	$(LADDER) run $@ $(RUN_ARGS)

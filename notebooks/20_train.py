@@ -45,6 +45,7 @@ max_steps: int = -1  # optimizer steps to run; -1: from epochs
 max_length: int = 32768  # longest tokenized conversation (block size when packing)
 truncation: bool = False  # False: refuse to start when a conversation exceeds max_length; True: cut it
 packing: bool = False  # pack conversations into max_length blocks (best-fit decreasing), no padding
+group_by_length: bool = False  # batch conversations of similar length together (less padding; order still seeded)
 loss_on: str = "auto"  # auto | assistant (assistant_only_loss) | completion (last turn, completion_only_loss)
 bf16: str = "auto"  # bf16 mixed precision: true, false, or auto (where the GPU supports it; off on CPU)
 model_dtype: str = "float32"  # dtype of the weights at load time: float32 | bfloat16 | auto

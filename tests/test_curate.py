@@ -584,9 +584,6 @@ def test_notebook_declares_exactly_the_params_fields_with_their_defaults():
 
 
 def test_synthetic_source_plugs_in_through_the_registry(tiny_model_dir, tmp_path):
-    synthetic = pytest.importorskip("ladder.synthetic")
-    if not hasattr(synthetic, "curation_pool"):
-        pytest.skip("ladder.synthetic has no curation_pool yet")
     params = CurateParams(
         source="synthetic",
         synthetic_pool_size=300,

@@ -162,6 +162,21 @@ def test_code_hash_follows_ladder_imports(tmp_path):
     assert store.code_hash(nb) != before
 
 
+def test_code_hash_follows_registries_that_import_lazily():
+    """The benchmark loaders and curation sources name their modules as strings: a changed generator must
+    still re-run the stages that sample or curate from it (a stale sample stage once kept an old evaluation set)."""
+    sampled = {
+        str(f.relative_to(paths.PACKAGE_DIR))
+        for f in store.code_files("from ladder.benchmarks import load_benchmark\n")
+    }
+    assert "synthetic.py" in sampled
+    curated = {
+        str(f.relative_to(paths.PACKAGE_DIR)) for f in store.code_files("from ladder.curate import curate_stage\n")
+    }
+    assert {"synthetic_corpus.py", "synthetic.py"} <= curated
+    assert "train.py" not in sampled  # a registry names modules, not the whole package
+
+
 def test_input_files_edited_in_place_change_the_hash(tmp_path):
     data = tmp_path / "results"
     data.mkdir()

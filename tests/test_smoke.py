@@ -8,7 +8,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from ladder import compute, schema, store
+from ladder import calibration, compute, schema, store
 from ladder.book import build_book
 from ladder.params import load_plan
 from ladder.run import run_plan
@@ -84,3 +84,17 @@ def test_base_model_export_loads_and_detects_a_stale_generator(smoke_run, tmp_pa
     store.write_json(dest / "provenance.json", record)
     with pytest.raises(base_model.StaleBaseModel, match="make base-model"):
         base_model.check(dest)
+
+
+def test_calibration_reads_the_run_and_samples_the_base_asked_to_work_it_out(smoke_run):
+    runs, _, _ = smoke_run
+    report = calibration.health("smoke", base="smoke_base", sft="smoke_sft", runs_dir=runs, n=1, max_new_tokens=64)
+    assert set(report["levels"]) == {"smoke_base", "smoke_sft", "smoke_base (asked to work it out)"}
+    for table in report["levels"].values():
+        assert list(table.index) == ["easy", "medium", "hard", "exh", "all"] and table["avg@n"].between(0, 1).all()
+    (folder,) = (runs / "smoke" / "_calibration").glob("smoke_base_worked-*-n1")
+    worked = pd.read_parquet(folder / "samples.parquet")
+    assert len(worked) == 40 and worked["prompt"].str.contains("Work it out step by step.").all()
+    assert report["sft_loss"]["first_loss"] > 0 and 0 <= report["steps"]["smoke_sft (plain question)"]["misread"] <= 1
+    text = calibration.report_text(report, "smoke_sft")
+    assert "first SFT loss" in text and "per-step accuracy" in text

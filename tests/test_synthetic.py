@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from ladder import synthetic
+from ladder import synthetic, synthetic_corpus
 
 
 def test_evaluation_set_is_fixed_and_aime_sized():
@@ -37,7 +37,7 @@ def test_answers_follow_from_the_steps():
 
 def test_levels_by_construction():
     for p in synthetic.evaluation_problems():
-        expected = {"easy": {1}, "medium": {2}, "hard": {3, 4}, "exh": {2}}[p.level]
+        expected = {"easy": {1}, "medium": {2}, "hard": {6}, "exh": {2}}[p.level]
         assert p.n_steps in expected
         assert (p.steps[-1].op == synthetic.NOVEL_OP) == (p.level == "exh")
 
@@ -82,10 +82,12 @@ def test_step_questions_cover_every_step_of_multi_step_problems():
 def test_pool_frame_has_curation_columns_and_mixed_lengths():
     from ladder.curate.sources import POOL_COLUMNS
 
-    frame = synthetic.pool_frame(200, style="gemini", seed=3)
+    frame = synthetic_corpus.pool_frame(200, style="gemini", seed=3)
     assert tuple(frame.columns) == POOL_COLUMNS and frame["problem_id"].is_unique
-    assert {o.split("/")[-1] for o in frame["origin"]} == set(synthetic.VERBOSITIES)
-    assert frame.equals(synthetic.pool_frame(200, style="gemini", seed=3))
+    # every trajectory thinks (answer-only ones taught guessing), and chains run one step past the base's
+    assert {o.split("/")[-1] for o in frame["origin"]} == {"steps", "rechecks"}
+    assert {o.split("/")[1] for o in frame["origin"]} == {f"{k}-step" for k in range(1, synthetic.SFT_MAX_STEPS + 1)}
+    assert frame.equals(synthetic_corpus.pool_frame(200, style="gemini", seed=3))
 
 
 def test_exh_answers_lie_outside_every_training_answer():
@@ -96,12 +98,12 @@ def test_exh_answers_lie_outside_every_training_answer():
 
 
 def test_drills_state_true_facts_the_problems_use():
-    facts = synthetic.arithmetic_facts()
+    facts = synthetic_corpus.arithmetic_facts()
     assert len(facts) == len(set(facts)) and all(f.op != synthetic.NOVEL_OP for f in facts)
     used = {s for p in synthetic.training_problems(2000) for s in p.steps}
     assert used <= set(facts)  # every step of a training problem is a drilled fact
-    drills = synthetic.drill_frame(20, seed=1)
-    assert drills["problem"].is_unique and drills.equals(synthetic.drill_frame(20, seed=1))
+    drills = synthetic_corpus.drill_frame(20, seed=1)
+    assert drills["problem"].is_unique and drills.equals(synthetic_corpus.drill_frame(20, seed=1))
     by_equation = {f.equation: f for f in facts}
     for text in drills["assistant"]:
         lines = text.split("\n")
@@ -118,22 +120,41 @@ def test_oneline_base_answer_states_the_equation_and_refuses_multi_step():
         synthetic.trajectory(two, synthetic.BASE_VERBOSITY)
 
 
-def test_r1_steps_number_each_equation_gemini_joins_them():
+def test_r1_steps_copy_each_clause_then_state_the_equation_gemini_joins_equations():
     p = next(p for p in synthetic.training_problems(50) if p.n_steps == 3)
     r1, gemini = synthetic.trajectory(p, "steps", "r1"), synthetic.trajectory(p, "steps", "gemini")
-    for i, step in enumerate(p.steps, start=1):
-        assert f"Step {i}: {step.equation}.\n" in r1 and "Step" not in gemini
+    for i, (step, clause) in enumerate(zip(p.steps, p.clauses, strict=True), start=1):
+        assert clause.startswith(f"({i}) ") and clause in p.text  # the clause as the problem words it
+        assert f"Step {i}: {clause}: {step.equation}.\n" in r1 and "Step" not in gemini
     assert "; ".join(step.equation for step in p.steps) in gemini
 
 
-def test_worked_solutions_chain_each_problems_steps_on_request_only():
-    frame = synthetic.worked_frame(40, seed=2)
-    problems = {p.text: p for p in synthetic.training_problems(40, seed=1002)}
+def test_worked_solutions_are_the_sft_trace_forms_on_request_only():
+    frame = synthetic_corpus.worked_frame(200, seed=2)
+    problems = {p.text: p for p in synthetic.training_problems(200, seed=1002)}
     evaluation = {p.text for p in synthetic.evaluation_problems()}
+    requests = {request: form for form, request in synthetic.WORKED_REQUESTS.items()}
+    seen = set()
     for prompt, text, answer in zip(frame["problem"], frame["assistant"], frame["answer"], strict=True):
-        assert prompt.startswith(synthetic.WORKED_PROMPT + " ")  # asked for, never the plain problem
-        problem = problems[prompt.removeprefix(synthetic.WORKED_PROMPT + " ")]
-        *equations, last = text.split("\n")
-        assert equations == [step.equation for step in problem.steps] and last == f"So the answer is {answer}."
-        assert answer == str(problem.answer) and problem.text not in evaluation and "<think>" not in text
-    assert frame.equals(synthetic.worked_frame(40, seed=2))
+        request = next(r for r in requests if prompt.startswith(r + " "))  # asked for, never the plain problem
+        problem = problems[prompt.removeprefix(request + " ")]
+        verbosity, style = requests[request]
+        assert text == synthetic.trajectory(problem, verbosity, style)  # exactly the form SFT traces take
+        assert verbosity != "answer" or problem.n_steps == 1
+        assert problem.n_steps <= synthetic.BASE_MAX_STEPS  # the hard level's 6th step is SFT's to teach
+        assert answer == str(problem.answer) and problem.text not in evaluation
+        seen.add(requests[request])
+    assert seen == set(synthetic.WORKED_REQUESTS)
+    assert frame.equals(synthetic_corpus.worked_frame(200, seed=2))
+
+
+def test_operations_are_numbered_so_step_k_can_find_them():
+    for p in synthetic.evaluation_problems()[:20] + synthetic.training_problems(40):
+        positions = [p.text.index(f"({k})") for k in range(1, p.n_steps + 1)]
+        assert positions == sorted(positions) and f"({p.n_steps + 1})" not in p.text
+
+
+def test_worked_evaluation_set_asks_for_the_trace():
+    worked, plain = synthetic.worked_evaluation_set(), synthetic.evaluation_set()
+    assert (worked["problem"] == synthetic.WORKED_PROMPT + " " + plain["problem"]).all()
+    assert worked["answer"].equals(plain["answer"])

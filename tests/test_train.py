@@ -275,6 +275,20 @@ def test_packing_trains_without_padding(tiny_model_dir, tmp_path):
     assert report["tokens_seen"] / report["steps"] > 1.5 * report["longest_example_tokens"]
 
 
+def test_group_by_length_batches_similar_lengths_and_pads_less(tiny_model_dir, tmp_path):
+    # answers of very different lengths, interleaved: a random batch of 4 mixes them, a grouped one does not
+    rows = [[{"role": "user", "content": f"Count to {i}."},
+             {"role": "assistant", "content": " ".join(["7"] * (2 if i % 2 else 40))}] for i in range(32)]  # fmt: skip
+    input_dir = write_dataset(tmp_path / "in", rows)
+    waste = {}
+    for grouped in (False, True):
+        params = fast_params(tiny_model_dir, group_by_length=grouped, max_steps=8, max_length=256)
+        report = train(params, input_dir, tmp_path / f"out-{grouped}")
+        assert report["group_by_length"] is grouped and report["steps"] == 8
+        waste[grouped] = report["padding_waste"]
+    assert waste[True] < waste[False] / 2, waste
+
+
 # --- resume after a kill ------------------------------------------------------------------------------------
 
 

@@ -97,17 +97,19 @@ def register_benchmark(
 
 
 # Benchmarks defined by other ladder modules, registered on first use so that importing this module stays light:
-# name -> (module, function returning the benchmark frame). The module may also register the name itself.
-_DEFERRED: dict[str, tuple[str, str]] = {
-    "synthetic": ("ladder.synthetic", "evaluation_set"),
-    "synthetic_steps": ("ladder.synthetic", "step_questions"),
+# name -> "module:function" returning the benchmark frame (the stage hash follows such strings, see
+# ``ladder.store``). The module may also register the name itself.
+_DEFERRED: dict[str, str] = {
+    "synthetic": "ladder.synthetic:evaluation_set",
+    "synthetic_steps": "ladder.synthetic:step_questions",
+    "synthetic_worked": "ladder.synthetic:worked_evaluation_set",
 }
 
 
 def _register_deferred(name: str) -> None:
     import importlib
 
-    module_name, function = _DEFERRED[name]
+    module_name, function = _DEFERRED[name].split(":")
     module = importlib.import_module(module_name)
     if name in _REGISTRY:
         return

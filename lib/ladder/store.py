@@ -18,6 +18,7 @@ import importlib.metadata
 import json
 import os
 import platform
+import re
 import shutil
 import subprocess
 import time
@@ -52,10 +53,18 @@ def read_json(path: Path) -> Any:
     return json.loads(Path(path).read_text())
 
 
+# A registry entry "ladder.module:function", imported lazily by the benchmark loaders (``ladder.benchmarks``) and the
+# curation sources (``ladder.curate.sources``): code the stage depends on too. (Params models are named
+# "module:Class" in ``ladder.stages``; those are not followed, or every stage would depend on every other.)
+_LAZY_FUNCTION = re.compile(r"ladder(\.\w+)+:[a-z_]\w*")
+
+
 def _imported_ladder_modules(source: str) -> set[str]:
     names: set[str] = set()
     for node in ast.walk(ast.parse(source)):
-        if isinstance(node, ast.Import):
+        if isinstance(node, ast.Constant) and isinstance(node.value, str) and _LAZY_FUNCTION.fullmatch(node.value):
+            names.add(node.value.split(":")[0])
+        elif isinstance(node, ast.Import):
             names.update(a.name for a in node.names if a.name.split(".")[0] == "ladder")
         elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
             if node.module.split(".")[0] == "ladder":

@@ -2,24 +2,29 @@
 
 Word problems with integer answers, in four categories named like OpenR1-Math-220k's
 ``problem_type`` (so the real curation code handles them), each built from a chain of elementary
-operations on small numbers (running values below 20, one-digit operands); the number of operations
-is the difficulty knob. The evaluation set has four levels by construction, mirroring the study's tiers:
+operations on small numbers (running values below 20, one-digit operands), numbered in the text
+("(1) add 6, then (2) ..."); the number of operations is the difficulty knob. A k-step problem solved
+step by step succeeds with about p^k, p the per-step accuracy, so the levels mirror the study's tiers:
 
-- easy: 1 operation; medium: 2; hard: 3-4;
+- easy: 1 operation (answered directly, no reasoning needed); medium: 2 (a short chain that SFT'd
+  reasoning finishes); hard: 6 (one step longer than the base ever practised: SFT has to teach the
+  extra step, with room to climb as the data grows);
 - exh: a chain that ends in an operation (writing the number backwards, 12..19 -> 21..91) that no
   training trajectory ever shows, so "unsolvable by SFT" has a known cause; its answers lie outside
   every answer seen in training, so guessing cannot score.
 
-Training problems never use that operation, and are disjoint from the evaluation set by
-construction (separate random streams) and by a check. Each training problem has a trajectory
-in one of three verbosities (answer only, the steps, the steps plus re-checks, as in R1 traces)
-and two styles (an R1-like think block of numbered steps, or a terser Gemini-like line of equations),
-in the chat container the curation stage produces. The "instruct" base (``models/tiny-instruct``,
-built by the ``laptop_base`` profile) stands in for a pretrained instruct model: it learns arithmetic
-drills (the facts pretraining teaches), worked solutions written only on request (``WORKED_PROMPT``)
-and one-step problems answered in one line (``oneline``). Medium and hard evaluation problems are also
-decomposed into one question per step (benchmark ``synthetic_steps``) for the study's
-step-compounding analysis.
+Training problems (1..``SFT_MAX_STEPS`` operations) never use that operation, and are disjoint from the
+evaluation set by construction (separate random streams) and by a check. Each training problem has a
+trajectory in one of three verbosities (answer only, for one-step problems; the steps; the steps plus
+re-checks, as in R1 traces) and two styles (an R1-like think block of numbered steps, or a terser
+Gemini-like line of equations), in the chat container the curation stage produces. The "instruct" base
+(``models/tiny-instruct``, built by the ``laptop_base`` profile) stands in for a pretrained instruct model:
+it learns arithmetic drills (the facts pretraining teaches), every one of those trajectory forms written
+only on request (``WORKED_REQUESTS``: its latent skill) and one-step problems answered in one line
+(``oneline``: its habit). SFT on plain problems then turns the latent skill into the habit, which is the
+study's mechanism. Medium and hard evaluation problems are also decomposed into one question per step
+(benchmark ``synthetic_steps``) for the study's step-compounding analysis; ``synthetic_worked`` asks the
+evaluation set with the worked-solution request (``ladder.calibration``).
 
 Usage::
 
@@ -34,9 +39,10 @@ from __future__ import annotations
 import random
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
 
 import pandas as pd
+
+from ladder.curate.sources import format_assistant
 
 CATEGORIES = ("Logic and Puzzles", "Algebra", "Number Theory", "Combinatorics")
 LEVELS = ("easy", "medium", "hard", "exh")
@@ -91,6 +97,7 @@ class Problem:
     level: str  # easy | medium | hard | exh (by construction)
     text: str
     steps: tuple[Step, ...]
+    clauses: tuple[str, ...] = ()  # each step's operation as the text words it, with its number: "(2) add 9"
 
     @property
     def answer(self) -> int:
@@ -110,7 +117,7 @@ class Problem:
 VALUE_LIMIT = 20
 
 
-def _fact(op: str, a: int, b: int) -> Step | None:
+def fact(op: str, a: int, b: int) -> Step | None:
     """``a op b`` as a step when it is a valid fact: from 2..19, a one-digit operand, a result in 2..19.
 
     No steps from 0 or 1 and no results below 2: they make degenerate chains (1 * 9 = 9, 9 / 9 = 1) and would
@@ -140,7 +147,7 @@ def _apply(rng: random.Random, op: str, a: int) -> Step | None:
         b = rng.choice(divisors)
     else:  # mul, mod
         b = rng.randint(2, 9)
-    return _fact(op, a, b)
+    return fact(op, a, b)
 
 
 def _chain(rng: random.Random, start: int, ops: list[str]) -> tuple[Step, ...] | None:
@@ -193,23 +200,29 @@ COUNT_PHRASES = {
 }
 
 
-def _word(category: str, rng: random.Random, start: int, steps: tuple[Step, ...]) -> str:
-    """The problem text."""
+def _numbered(parts: list[str]) -> list[str]:
+    """Each operation with its number, "(1) add 6": a tiny model finds the k-th operation of a run-on problem
+    unreliably (measured: over half of its steps misread the operation), but "Step k" can look up "(k)"."""
+    return [f"({i}) {part}" for i, part in enumerate(parts, start=1)]
+
+
+def _word(category: str, rng: random.Random, start: int, steps: tuple[Step, ...]) -> tuple[str, tuple[str, ...]]:
+    """The problem text, its operations numbered in order, and each operation's clause as the text has it."""
     name, item = rng.choice(NAMES), rng.choice(ITEMS)
     if category == "Logic and Puzzles":
         parts = [PUZZLE_PHRASES[s.op].format(name=name, b=s.b, item=item) for s in steps]
-        text = f"{name} has {start} {item}. " + ". ".join(p[0].upper() + p[1:] for p in parts) + \
-            f". How many {item} does {name} have now?"  # fmt: skip
+        clauses = _numbered([p[0].upper() + p[1:] for p in parts])
+        text = f"{name} has {start} {item}. " + ". ".join(clauses) + f". How many {item} does {name} have now?"
     elif category == "Algebra":
-        parts = [ALGEBRA_PHRASES[s.op].format(b=s.b) for s in steps]
-        text = f"Let x = {start}. Starting from x, " + ", then ".join(parts) + ". What number do you get?"
+        clauses = _numbered([ALGEBRA_PHRASES[s.op].format(b=s.b) for s in steps])
+        text = f"Let x = {start}. Starting from x, " + ", then ".join(clauses) + ". What number do you get?"
     elif category == "Number Theory":
-        parts = [NUMBER_PHRASES[s.op].format(b=s.b) for s in steps]
-        text = f"Take the integer {start}; " + ", then ".join(parts) + ". What is the result?"
+        clauses = _numbered([NUMBER_PHRASES[s.op].format(b=s.b) for s in steps])
+        text = f"Take the integer {start}; " + ", then ".join(clauses) + ". What is the result?"
     else:
-        parts = [COUNT_PHRASES[s.op].format(b=s.b, item=item) for s in steps]
-        text = f"A library counts {start} {item}. Then " + ", then ".join(parts) + f". How many {item} are counted?"
-    return text
+        clauses = _numbered([COUNT_PHRASES[s.op].format(b=s.b, item=item) for s in steps])
+        text = f"A library counts {start} {item}. Then " + ", then ".join(clauses) + f". How many {item} are counted?"
+    return text, tuple(clauses)
 
 
 # Operation mix per category (each category leans on different operations, like real problem types).
@@ -227,21 +240,28 @@ def make_problem(
     """One problem of ``category`` with ``n_steps`` operations; ``novel`` ends it with the unseen operation."""
     if category not in CATEGORY_OPS:
         raise ValueError(f"unknown synthetic category '{category}'. Categories: {', '.join(CATEGORIES)}")
-    for _ in range(1000):
+    for _ in range(20000):  # a 6-step Number Theory chain stays in range about once in 200 draws
         ops = [rng.choice(CATEGORY_OPS[category]) for _ in range(n_steps - int(novel))]
         if novel:
             ops.append(NOVEL_OP)
         start = rng.randint(2, VALUE_LIMIT - 1) if not novel or n_steps > 1 else rng.randint(12, VALUE_LIMIT - 1)
         steps = _chain(rng, start, ops)
         if steps is not None:
-            return Problem(problem_id, category, level, _word(category, rng, start, steps), steps)
+            text, clauses = _word(category, rng, start, steps)
+            return Problem(problem_id, category, level, text, steps, clauses)
     raise RuntimeError(f"could not build a {n_steps}-step {category} problem")  # pragma: no cover
 
 
 # --- the evaluation set -----------------------------------------------------------------------------
 
 # level -> (n_steps choices, count per category): 4 categories x (2 + 3 + 3 + 2) = 40 questions
-EVAL_LAYOUT = {"easy": ((1,), 2), "medium": ((2,), 3), "hard": ((3, 4), 3), "exh": ((2,), 2)}
+EVAL_LAYOUT = {"easy": ((1,), 2), "medium": ((2,), 3), "hard": ((6,), 3), "exh": ((2,), 2)}
+# The base practised chains of up to BASE_MAX_STEPS operations (its worked solutions); the SFT pool has chains
+# of up to SFT_MAX_STEPS, so the hard level's 6-step chains are one step longer than anything the base wrote:
+# SFT has to teach that step, and how well it does grows with the data (measured: a model fine-tuned on
+# chains of up to 5 steps solved 6-step problems 14% of the time, 5-step ones 78%).
+BASE_MAX_STEPS = 5
+SFT_MAX_STEPS = 6
 
 
 def evaluation_problems(seed: int = EVAL_SEED) -> list[Problem]:
@@ -286,7 +306,7 @@ def step_questions(seed: int = EVAL_SEED, levels: tuple[str, ...] = ("medium", "
         if p.level not in levels:
             continue
         for i, step in enumerate(p.steps, start=1):
-            text = _word(p.category, random.Random(f"step-{seed}-{p.problem_id}.{i}"), step.a, (step,))
+            text, _ = _word(p.category, random.Random(f"step-{seed}-{p.problem_id}.{i}"), step.a, (step,))
             rows.append({"question_id": f"{p.problem_id}.{i}", "problem": text, "answer": str(step.result),
                          "parent_id": p.problem_id, "step": i, "n_steps": p.n_steps, "level": p.level,
                          "category": p.category})  # fmt: skip
@@ -296,7 +316,7 @@ def step_questions(seed: int = EVAL_SEED, levels: tuple[str, ...] = ("medium", "
 # --- training problems and trajectories -------------------------------------------------------------
 
 
-def training_problems(n: int, seed: int = 0, max_steps: int = 4) -> list[Problem]:
+def training_problems(n: int, seed: int = 0, max_steps: int = BASE_MAX_STEPS) -> list[Problem]:
     """``n`` training problems, categories in turn, 1..max_steps operations, never the unseen operation.
 
     Disjoint from the evaluation set: a problem whose text equals an evaluation question is redrawn.
@@ -328,10 +348,12 @@ def thinking(problem: Problem, verbosity: str, style: str) -> str:
     if style == "gemini":
         return "; ".join(s.equation for s in problem.steps)
     lines = []
-    # The steps state equations only: when each step first restated the problem's words ("Step 2: add 8: ..."),
-    # the tiny model learnt the format but copied the wrong clause and garbled the equations.
-    for i, step in enumerate(problem.steps, start=1):
-        lines.append(f"Step {i}: {step.equation}.")
+    # Each step first copies its operation's clause from the problem ("Step 2: (2) add 9: 5 + 9 = 14."): copying
+    # after "(2)" is what a small transformer does reliably, and the equation then reads its operation from the
+    # line itself. Without the copy (equations only, no numbered clauses), over half of the tiny base's steps
+    # took the wrong operation or operand from the text.
+    for i, (step, clause) in enumerate(zip(problem.steps, problem.clauses, strict=True), start=1):
+        lines.append(f"Step {i}: {clause}: {step.equation}.")
         if verbosity == "rechecks":
             lines.append(f"Wait, let me check: {step.check}. Yes.")
     if verbosity == "rechecks":
@@ -350,116 +372,7 @@ def final_answer(problem: Problem, style: str, verbosity: str = "steps") -> str:
 
 def trajectory(problem: Problem, verbosity: str = "steps", style: str = "r1") -> str:
     """The assistant turn, in the chat container of ``ladder.curate`` (think block, then the answer)."""
-    from ladder.curate.sources import format_assistant
-
     return format_assistant(thinking(problem, verbosity, style), final_answer(problem, style, verbosity))
-
-
-# --- the curation source ----------------------------------------------------------------------------
-
-# Trajectory verbosity drawn per problem, like the varying lengths of real R1 traces; curation's
-# length selection (short / normal / long by token count) then picks among them as it does for OpenR1.
-VERBOSITY_WEIGHTS = {"answer": 0.2, "steps": 0.5, "rechecks": 0.3}
-
-
-def pool_frame(
-    n_problems: int, style: str = "r1", seed: int = 0, verbosity: str = "mixed", max_steps: int = 4
-) -> pd.DataFrame:
-    """Training problems with one trajectory each, in ``ladder.curate``'s pool columns."""
-    rng = random.Random(f"verbosity-{seed}")
-    rows = []
-    for p in training_problems(n_problems, seed=seed, max_steps=max_steps):
-        chosen = verbosity
-        if verbosity == "mixed":
-            chosen = rng.choices(list(VERBOSITY_WEIGHTS), weights=list(VERBOSITY_WEIGHTS.values()))[0]
-        rows.append({
-            "problem_id": p.problem_id, "problem": p.text, "answer": str(p.answer), "category": p.category,
-            "origin": f"synthetic/{p.level}/{chosen}", "generation_idx": 0, "assistant": trajectory(p, chosen, style),
-        })  # fmt: skip
-    return pd.DataFrame(rows)
-
-
-def arithmetic_facts() -> list[Step]:
-    """Every one-step fact a training problem can use (``a op b = c`` below ``VALUE_LIMIT``, never the held-out op)."""
-    candidates = (_fact(op, a, b) for a in range(2, VALUE_LIMIT) for b in range(1, 10)
-                  for op in ("add", "sub", "mul", "div", "mod"))  # fmt: skip
-    return [fact for fact in candidates if fact is not None]
-
-
-def drill_frame(n_drills: int, facts_per_drill: int = 12, seed: int = 0) -> pd.DataFrame:
-    """Arithmetic drills in the pool columns: the facts a real base model knows from pretraining, as equations.
-
-    Each drill is one conversation ("Arithmetic drill 17." -> twelve random facts, one per line), so the
-    "instruct" base learns the arithmetic that the SFT trajectories then chain.
-    """
-    rng = random.Random(f"drill-{seed}")
-    facts = arithmetic_facts()
-    rows = []
-    for i in range(n_drills):
-        lines = "\n".join(rng.choice(facts).equation for _ in range(facts_per_drill))
-        rows.append({
-            "problem_id": f"d{seed}-{i:06d}", "problem": f"Arithmetic drill {i + 1}.", "answer": "", "category": "Other",
-            "origin": "synthetic/drill", "generation_idx": 0, "assistant": lines,
-        })  # fmt: skip
-    return pd.DataFrame(rows)
-
-
-WORKED_PROMPT = "Work it out step by step."
-
-
-def worked_frame(n_problems: int, seed: int = 0) -> pd.DataFrame:
-    """Worked solutions asked for by an instruction, in the pool columns: the base's latent step-by-step skill.
-
-    A pretrained model has seen worked solutions ("4 + 5 = 9", "9 mod 5 = 4", "So the answer is 4.") and
-    writes one when asked, yet an instruct model answers a plain question directly. The instruction
-    prefix keeps the two apart: the base still answers plain problems in one line. The solutions are
-    plain lines, not the think-block trajectories that SFT teaches.
-    """
-    rows = []
-    for p in training_problems(n_problems, seed=seed + 1000, max_steps=4):
-        lines = [step.equation for step in p.steps] + [f"So the answer is {p.answer}."]
-        rows.append({
-            "problem_id": p.problem_id, "problem": f"{WORKED_PROMPT} {p.text}", "answer": str(p.answer),
-            "category": "Other", "origin": "synthetic/worked", "generation_idx": 0, "assistant": "\n".join(lines),
-        })  # fmt: skip
-    return pd.DataFrame(rows)
-
-
-def curation_pool(params: Any):
-    """``ladder.curate`` source ``synthetic``: ``synthetic_pool_size`` training problems plus ``synthetic_drills``."""
-    from ladder.curate.params import PROBLEM_TYPE_TO_CATEGORY
-    from ladder.curate.sources import Pool
-
-    size = getattr(params, "synthetic_pool_size", 4000)
-    verbosity = getattr(params, "synthetic_verbosity", "mixed")
-    max_steps = 1 if verbosity == BASE_VERBOSITY else 4
-    n_drills = getattr(params, "synthetic_drills", 0)
-    n_worked = getattr(params, "synthetic_worked", 0)
-    frame = pool_frame(size, style=params.style, seed=params.seed, verbosity=verbosity, max_steps=max_steps)
-    clash = set(frame["problem"]) & {p.text for p in evaluation_problems()}
-    if clash:  # disjoint by construction; this is the check
-        raise ValueError(f"{len(clash)} synthetic training problem(s) equal evaluation questions: {sorted(clash)[:3]}")
-    steps = [{"step": "generated", "unit": "problems", "rows": len(frame)}]
-    if n_drills:
-        frame = pd.concat([frame, drill_frame(n_drills, seed=params.seed)], ignore_index=True)
-        steps.append({"step": "arithmetic drills added", "unit": "conversations", "rows": len(frame)})
-    if n_worked:
-        frame = pd.concat([frame, worked_frame(n_worked, seed=params.seed)], ignore_index=True)
-        steps.append({"step": "worked solutions added", "unit": "conversations", "rows": len(frame)})
-    frame["category"] = frame["category"].map(PROBLEM_TYPE_TO_CATEGORY)
-    return Pool(
-        frame=frame,
-        steps=steps,
-        source={
-            "name": "ladder.synthetic",
-            "seed": params.seed,
-            "style": params.style,
-            "verbosity": verbosity,
-            "max_steps": max_steps,
-            "drills": n_drills,
-            "worked": n_worked,
-        },  # fmt: skip
-    )
 
 
 def check_disjoint(train: list[Problem], evaluation: list[Problem] | None = None) -> None:
@@ -473,19 +386,30 @@ def check_disjoint(train: list[Problem], evaluation: list[Problem] | None = None
         raise ValueError(f"training problems use the held-out operation '{NOVEL_OP}': {novel[:5]}")
 
 
+# The base's on-request repertoire: every trace form the SFT data contains, each asked for by its own
+# instruction. SFT then only has to attach a form the base already writes to the plain question (the study's
+# "SFT unlocks a latent skill"); when the base knew only plain-line solutions, SFT traces started at 7.7
+# nats/token (above uniform) and fine-tuning taught a new language instead.
+WORKED_REQUESTS = {
+    ("steps", "r1"): "Work it out step by step.",
+    ("rechecks", "r1"): "Work it out step by step and check each step.",
+    ("steps", "gemini"): "Write the equations.",
+    ("answer", "r1"): "Just give the answer.",
+    ("answer", "gemini"): "Just state the answer.",
+}
+WORKED_PROMPT = WORKED_REQUESTS[("steps", "r1")]
+
+
+def worked_evaluation_set(seed: int = EVAL_SEED) -> pd.DataFrame:
+    """The evaluation set with the base's worked-solution request in front (benchmark ``synthetic_worked``):
+    what the base can do when asked for the trace that SFT later makes its habit (its latent skill)."""
+    frame = evaluation_set(seed)
+    frame["problem"] = WORKED_PROMPT + " " + frame["problem"]
+    return frame
+
+
 BENCHMARK_LOADERS: dict[str, Callable[[], pd.DataFrame]] = {
     "synthetic": evaluation_set,
     "synthetic_steps": step_questions,
+    "synthetic_worked": worked_evaluation_set,
 }
-
-
-def tokenizer_corpus(n_problems: int = 2000, seed: int = 0) -> list[str]:
-    """Texts to train the tiny models' tokenizer on: training problems with every trajectory form, and drills."""
-    texts = []
-    for p in training_problems(n_problems, seed=seed):
-        texts.append(p.text)
-        texts.extend(trajectory(p, v, s) for v in VERBOSITIES for s in STYLES)
-        if p.n_steps == 1:
-            texts.append(trajectory(p, BASE_VERBOSITY))
-    texts.extend(drill_frame(200, seed=seed)["assistant"])
-    return texts

@@ -141,7 +141,7 @@ def resolve(name: str, cache_dir: str | Path | None = None) -> str:
     """Pass a normal model name through; build ``tiny:<preset>`` once (cached by spec and code) and return its path.
 
     The tokenizer of a preset is trained on the synthetic benchmark's training trajectories
-    (``ladder.synthetic.tokenizer_corpus``), so it fits the laptop profile's data; the weights are random.
+    (``ladder.synthetic_corpus.tokenizer_corpus``), so it fits the laptop profile's data; the weights are random.
     """
     if not name.startswith(TINY_PREFIX):
         return name
@@ -149,12 +149,13 @@ def resolve(name: str, cache_dir: str | Path | None = None) -> str:
     import hashlib
     import shutil
 
-    from ladder import paths, synthetic
+    from ladder import paths, synthetic, synthetic_corpus
 
     preset = name.removeprefix(TINY_PREFIX)
     if preset not in PRESETS:
         raise ValueError(f"unknown tiny model '{name}'. Presets: {', '.join(TINY_PREFIX + p for p in PRESETS)}")
-    code = hashlib.sha256(Path(__file__).read_bytes() + Path(synthetic.__file__).read_bytes()).hexdigest()[:10]
+    sources = (__file__, synthetic.__file__, synthetic_corpus.__file__)
+    code = hashlib.sha256(b"".join(Path(f).read_bytes() for f in sources)).hexdigest()[:10]
     root = Path(cache_dir) if cache_dir else paths.RUNS_DIR / "_cache" / "tiny"
     out = root / f"{preset}-{code}"
     if (out / "config.json").is_file():
@@ -165,6 +166,6 @@ def resolve(name: str, cache_dir: str | Path | None = None) -> str:
         if not (out / "config.json").is_file():
             tmp = out.with_name(out.name + ".partial")
             shutil.rmtree(tmp, ignore_errors=True)
-            build_tiny_model(tmp, corpus=synthetic.tokenizer_corpus(), **PRESETS[preset])
+            build_tiny_model(tmp, corpus=synthetic_corpus.tokenizer_corpus(), **PRESETS[preset])
             tmp.rename(out)
     return str(out)

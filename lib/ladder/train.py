@@ -81,6 +81,7 @@ class TrainParams(StageParams):
     max_length: int = 32768  # longest tokenized conversation (block size when packing)
     truncation: bool = False  # False: refuse to start when a conversation exceeds max_length; True: cut it
     packing: bool = False  # pack conversations into max_length blocks (best-fit decreasing), no padding
+    group_by_length: bool = False  # batch conversations of similar length together (less padding; order still seeded)
     loss_on: Literal["auto", "assistant", "completion"] = "auto"  # which tokens carry loss, see resolve_loss_mode
     bf16: bool | Literal["auto"] = "auto"  # bf16 mixed precision: true, false, or auto (where the GPU supports it)
     model_dtype: Literal["float32", "bfloat16", "auto"] = "float32"  # dtype of the weights at load time
@@ -345,6 +346,7 @@ def build_sft_config(params: TrainParams, output_dir: str | Path, mode: str):
         truncation_mode="keep_start",
         packing=params.packing,
         packing_strategy="bfd",
+        train_sampling_strategy="group_by_length" if params.group_by_length else "random",
         assistant_only_loss=mode == "assistant",
         completion_only_loss=mode == "completion",
         bf16=use_bf16(params),
@@ -517,6 +519,7 @@ def train(params: TrainParams, input_dir: str | Path, output_dir: str | Path) ->
         "gradient_accumulation_steps": params.gradient_accumulation_steps(),
         "effective_batch_size": params.effective_batch_size,
         "packing": params.packing,
+        "group_by_length": params.group_by_length,
         "bf16": use_bf16(params),
         "eos_in_loss_share": eos_share,
         "tokens_seen": trainer.state.num_input_tokens_seen,  # real (non-padding) tokens, all ranks, all sessions

@@ -4,7 +4,7 @@ Every source loads with the real Hugging Face ``datasets`` code, from the hub by
 a local parquet/jsonl file or folder (offline); the same code path either way. Each source turns its
 rows into a :class:`Pool`: one usable trajectory per problem, with the count of rows left after each
 filter. Sources are looked up in :data:`SOURCES` ("module:function", imported lazily), so a new source
-(the laptop profile's ``ladder.synthetic``) plugs in by providing ``curation_pool(params) -> Pool``.
+(the laptop profile's ``ladder.synthetic_corpus``) plugs in by providing ``curation_pool(params) -> Pool``.
 
 Usage::
 
@@ -381,7 +381,7 @@ SOURCES = {
     "openr1": "ladder.curate.sources:openr1_pool",
     "s1k": "ladder.curate.sources:s1k_pool",
     "s1k-1.1": "ladder.curate.sources:s1k11_pool",
-    "synthetic": "ladder.synthetic:curation_pool",
+    "synthetic": "ladder.synthetic_corpus:curation_pool",
 }
 
 
