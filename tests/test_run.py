@@ -107,6 +107,20 @@ def test_failed_stage_blocks_downstream_and_is_not_complete(tmp_path):
     assert "failed" in index.read_text() and "asked to fail" in index.read_text()
 
 
+def test_two_workers_give_the_same_results_in_plan_order(first_run, tmp_path):
+    _, sequential = first_run
+    parallel = run(tmp_path, overrides=["runner.workers=2"])
+    assert list(parallel) == list(sequential) and {r.status for r in parallel.values()} == {"done"}
+    assert {k: r.hash for k, r in parallel.items()} == {k: r.hash for k, r in sequential.items()}
+    total = json.loads((Path(parallel["_panel/total"].dir) / "total.json").read_text())
+    assert total == json.loads((Path(sequential["_panel/total"].dir) / "total.json").read_text())
+    recorded = store.read_json(store.last_run_path("fixture", tmp_path))["results"]
+    assert [f"{r['experiment']}/{r['stage']}" for r in recorded] == list(sequential)
+    # a failure blocks what reads from it, with several workers too
+    failing = run(tmp_path / "failing", overrides=["runner.workers=2", "make.fail=true"])
+    assert [r.status for r in failing.values()] == ["failed", "blocked", "failed", "blocked", "blocked"]
+
+
 def test_undeclared_parameter_is_refused_before_running(tmp_path):
     with pytest.raises(ParamsError, match="parameter\\(s\\) nonsense not declared"):
         execute_notebook(fx.NOTEBOOKS / "10_make.py", tmp_path, {"nonsense": 1})

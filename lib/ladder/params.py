@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import yaml
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from ladder import paths
 
@@ -51,6 +51,7 @@ class RunnerParams(StageParams):
     cell_timeout_s: int = 3600  # papermill per-cell timeout; a stage's own default can be lower
     render_html: bool = True  # render each executed notebook to HTML with nbconvert
     exclude_input: bool = False  # reader edition: hide code cells in the HTML
+    workers: int = Field(1, ge=1)  # stages run at once; a stage starts when the stages it reads from are done
 
 
 # Top-level keys of the two kinds of file. Stage blocks are validated by the stage's own model.

@@ -23,6 +23,7 @@ import tempfile
 import time
 import traceback
 from collections.abc import Iterator, Mapping
+from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -342,29 +343,69 @@ def run_plan(
     runs_dir: Path | None = None,
     echo: bool = True,
 ) -> list[StageResult]:
-    """Run a plan's stages in order; a failed stage blocks only the stages downstream of it."""
+    """Run a plan's stages, ``plan.runner.workers`` at a time; a failed stage blocks only the stages downstream of it.
+
+    A stage starts once every stage it reads from has finished, in plan order; results are recorded in plan order
+    whatever the order they finish in, so the book and ``latest.json`` read the same for any number of workers.
+    """
     prepared = prepare(plan, targets, stages, notebooks_dir, runs_dir)
     force_names = set(targets or stages) if force else set()
     results: dict[str, StageResult] = {}
-    for item in prepared:
-        key = f"{item.request.experiment}/{item.stage.name}"
-        bad = [u for u in item.upstream if results[u].status in ("failed", "blocked")]
-        if bad:
-            results[key] = StageResult(
-                experiment=item.request.experiment, stage=item.stage.name, notebook=item.stage.notebook,
-                hash=item.hash, dir=str(item.final), status="blocked", wall_s=None,
-                params=item.request.params.model_dump(mode="json"), error=f"upstream failed: {', '.join(bad)}",
-            )  # fmt: skip
-        else:
-            if echo:
-                print(f"[ladder] {key:<40} {item.final.name} ...", flush=True)
-            results[key] = run_stage(item, plan, force=item.stage.name in force_names)
+
+    def key_of(item: _Prepared) -> str:
+        return f"{item.request.experiment}/{item.stage.name}"
+
+    def report(key: str) -> None:
         if echo:
             r = results[key]
             wall = f"{r.wall_s:.1f}s" if r.wall_s is not None else "-"
             print(f"[ladder] {key:<40} {r.status} ({wall}){': ' + r.error.splitlines()[-1] if r.error else ''}",
                   flush=True)  # fmt: skip
-    out = list(results.values())
+
+    def blocked(item: _Prepared) -> StageResult | None:
+        bad = [u for u in item.upstream if results[u].status in ("failed", "blocked")]
+        if not bad:
+            return None
+        return StageResult(
+            experiment=item.request.experiment, stage=item.stage.name, notebook=item.stage.notebook,
+            hash=item.hash, dir=str(item.final), status="blocked", wall_s=None,
+            params=item.request.params.model_dump(mode="json"), error=f"upstream failed: {', '.join(bad)}",
+        )  # fmt: skip
+
+    def start(item: _Prepared) -> None:
+        if echo:
+            print(f"[ladder] {key_of(item):<40} {item.final.name} ...", flush=True)
+
+    # Every kernel gets the notebook environment; set once for all workers, so that no thread restores it under another.
+    # Several workers share the cores: each kernel's math libraries get their part (OMP_NUM_THREADS).
+    environment = dict(NOTEBOOK_ENV)
+    if plan.runner.workers > 1:
+        environment["OMP_NUM_THREADS"] = str(max(1, (os.cpu_count() or 1) // plan.runner.workers))
+    ensure_kernel(plan.runner.kernel)
+    with _environment(environment), ThreadPoolExecutor(max_workers=plan.runner.workers) as pool:
+        pending, running = list(prepared), {}
+        while pending or running:
+            ready = [i for i in pending if all(u in results for u in i.upstream)]
+            if not ready and not running:  # pragma: no cover - prepare() orders upstream stages first
+                raise RuntimeError(f"stages wait on stages that never run: {[key_of(i) for i in pending]}")
+            for item in ready:
+                if len(running) >= plan.runner.workers:
+                    break
+                pending.remove(item)
+                if (result := blocked(item)) is not None:
+                    results[key_of(item)] = result
+                    report(key_of(item))
+                    continue
+                start(item)
+                running[pool.submit(run_stage, item, plan, item.stage.name in force_names)] = item
+            if not running:
+                continue  # only blocked stages were resolved: look again
+            done, _ = wait(running, return_when=FIRST_COMPLETED)
+            for future in done:
+                item = running.pop(future)
+                results[key_of(item)] = future.result()
+                report(key_of(item))
+    out = [results[key_of(item)] for item in prepared]
     record_run(plan, out, runs_dir)
     return out
 
