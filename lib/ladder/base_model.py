@@ -31,8 +31,7 @@ class StaleBaseModel(RuntimeError):
 
 
 def _stage_results(runs_dir: Path | None, profile: str, experiment: str) -> dict[str, dict[str, Any]]:
-    results = store.read_last_run(profile, runs_dir)["results"]
-    by_stage = {r["stage"]: r for r in results if r["experiment"] == experiment and r["status"] in ("done", "cached")}
+    by_stage = {stage: r for (exp, stage), r in store.finished_stages(profile, runs_dir).items() if exp == experiment}
     for stage in ("curate", "train"):
         if stage not in by_stage:
             raise FileNotFoundError(f"{store.last_run_path(profile, runs_dir)}: no finished '{stage}' stage of "

@@ -21,7 +21,6 @@ Usage::
 from __future__ import annotations
 
 import argparse
-import json
 import math
 import re
 import sys
@@ -33,6 +32,7 @@ from ladder import grade, paths, store, synthetic
 from ladder.sample import SampleParams, run_sampling
 from ladder.sample.stage import checkpoint_fingerprint
 from ladder.tiny_model import THINK_CLOSE
+from ladder.train import read_train_log
 
 # "Step 2: 8 * 3 = 24." (R1 style) or "8 * 3 = 24" between semicolons (Gemini style); operands are integers.
 _EQUATION = re.compile(r"(\d+) (\+|-|\*|/|mod) (\d+) = (\d+)")
@@ -112,16 +112,11 @@ def level_table(graded: pd.DataFrame) -> pd.DataFrame:
 
 def first_and_last_loss(train_dir: str | Path) -> dict[str, float]:
     """The first and last logged training loss of a train stage folder (``train_log.jsonl``)."""
-    losses = [r["loss"] for r in map(json.loads, (Path(train_dir) / "train_log.jsonl").read_text().splitlines())
-              if "loss" in r]  # fmt: skip
+    log = read_train_log(train_dir)
+    losses = log["loss"].dropna().tolist() if "loss" in log else []
     if not losses:
         raise ValueError(f"{train_dir}/train_log.jsonl: no logged loss")
     return {"first_loss": losses[0], "last_loss": losses[-1]}
-
-
-def _stage_dirs(profile: str, runs_dir: Path | None) -> dict[tuple[str, str], Path]:
-    results = store.read_last_run(profile, runs_dir)["results"]
-    return {(r["experiment"], r["stage"]): Path(r["dir"]) for r in results if r["status"] in ("done", "cached")}
 
 
 def worked_samples(
@@ -151,7 +146,7 @@ def health(
     The base is sampled (``n`` samples, T = 1) on ``synthetic_worked`` into ``runs/<profile>/_calibration``, once per
     checkpoint: a second call reads what the first wrote.
     """
-    dirs = _stage_dirs(profile, runs_dir)
+    dirs = {key: Path(r["dir"]) for key, r in store.finished_stages(profile, runs_dir).items()}
     report: dict = {}
     for name in (base, sft):
         if (name, "grade") not in dirs:

@@ -208,6 +208,12 @@ def read_last_run(profile: str, runs_dir: Path | None = None) -> dict[str, Any]:
     return read_json(latest)
 
 
+def finished_stages(profile: str, runs_dir: Path | None = None) -> dict[tuple[str, str], dict[str, Any]]:
+    """The last run's results whose folder holds a result (done or cached), by (experiment, stage)."""
+    results = read_last_run(profile, runs_dir)["results"]
+    return {(r["experiment"], r["stage"]): r for r in results if r["status"] in ("done", "cached")}
+
+
 def partial_dir(final: Path) -> Path:
     return final.with_name(final.name + PARTIAL_SUFFIX)
 
