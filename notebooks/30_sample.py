@@ -87,15 +87,18 @@ sample.settings_table(samples)
 
 # %% [markdown]
 # ## Truncation
-# Share of samples that hit `max_new_tokens` (95% Wilson interval) and generated-token statistics. A high rate
-# means the budget, not the model, decides many answers: raise `max_new_tokens` before reading accuracies.
+# Share of samples that hit `max_new_tokens` (`truncated`) or stopped inside a `<think>` block that never closed
+# (`unfinished`; the grade stage scores both as cut), with a 95% Wilson interval, and generated-token statistics.
+# A high rate means the budget, not the model, decides many answers: raise `max_new_tokens` before reading
+# accuracies.
 
 # %%
 sample.truncation_table(samples)
 
 # %% [markdown]
 # ## Token lengths
-# Generated tokens per sample; stacked by how the sample ended. Bars at the dashed line are truncated.
+# Generated tokens per sample; stacked by how the sample ended (an unclosed think block counts as unfinished).
+# Bars at the dashed line are truncated.
 
 # %%
 sample.token_length_figure(samples, out_dir=output_dir)

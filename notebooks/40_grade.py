@@ -20,12 +20,14 @@
 # (`input_dir` is ""), the result files named in `inputs` (lm-evaluation-harness sample logs, lighteval details,
 # SkyThought results or our own samples), ingested with their questions mapped onto canonical ids.
 # **Writes** `output_dir/graded.parquet`: the samples plus `extracted_answer`, `correct`, `grader`, `reason`,
-# `truncated` (schema `ladder.schema.GRADED_COLUMNS`).
+# `truncated`, `unfinished` (schema `ladder.schema.GRADED_COLUMNS`).
 #
 # Rules: the last `\boxed{}` / `\fbox{}`, else the last "Answer:" line, else the last bold number; the AIME
 # integer rule when gold and answer are integers, Math-Verify (with a per-sample timeout) otherwise; samples cut
-# at the token limit (`finish_reason == "length"`) are incorrect with reason `truncated`. An LLM judge is off
-# unless `judge` names one.
+# at the token limit (`finish_reason == "length"`) are incorrect with reason `truncated`. A response whose
+# `<think>` block never closes has no final answer either (the only trace of a cut in lm-eval logs, which record
+# no finish reason): flagged `unfinished` and, unless `unfinished_think` is `last_answer`, incorrect with reason
+# `unfinished`. An LLM judge is off unless `judge` names one.
 
 # %% tags=["parameters"]
 benchmark: str = "aime24"  # benchmark in ladder.benchmarks whose answers are the golds of ingested files
@@ -37,6 +39,7 @@ model: str = ""  # model name for ingested rows; empty: from the files, else the
 math_verify_timeout_s: int = 5  # per-sample Math-Verify timeout for parsing and for comparing, seconds
 judge: str = ""  # LLM judge for answers the rules cannot read, openai:MODEL; empty: off, the default
 cross_check_samples: int = 500  # integer-rule samples also graded by Math-Verify to find disagreements; 0: off
+unfinished_think: str = "incorrect"  # <think> never closed: incorrect (reason unfinished) | last_answer (graded)
 examples_per_reason: int = 2  # examples shown per reason
 seed: int = 0  # seed for choosing cross-checked samples and examples
 output_dir: str = "runs/scratch/40_grade"  # injected by the runner
@@ -62,20 +65,32 @@ grade.preview(graded)
 # %% [markdown]
 # ## Verdicts per model: which rule decided, and why
 # `grader`: `aime_int` (integer comparison), `math_verify`, `judge`, `none` (nothing to compare).
-# `reason`: `ok`, `wrong`, `no_answer` (no final answer found), `truncated`, `unparsable`, `timeout`, `error`.
+# `reason`: `ok`, `wrong`, `no_answer` (no final answer found), `truncated`, `unfinished` (think block never
+# closed), `unparsable`, `timeout`, `error`.
 
 # %%
 grade.reason_counts(graded)
 
 # %% [markdown]
 # ## Truncation and extraction failures
-# Shares of each model's samples. `truncated_but_matching`: cut at the token limit although the answer found so
-# far equals the gold (graded incorrect, as the study's protocol demands); `finish_reason_unknown`: the source
-# did not say (lm-eval and lighteval logs do not), so truncation cannot be detected there;
-# `answer_in_think`: the answer was only found inside a `<think>` block.
+# Shares of each model's samples. `truncated_or_unfinished`: the truncation rate, cut at the token limit
+# (`truncated`) or with a `<think>` block never closed (`unfinished`), each also shown apart;
+# `truncated_but_matching`: cut at the token limit although the answer found so far equals the gold (graded
+# incorrect, as the study's protocol demands); `finish_reason_unknown`: the source did not say (lm-eval and
+# lighteval logs do not), so only an unclosed think block reveals a cut there; `answer_in_think`: the answer was
+# only found inside a `<think>` block.
 
 # %%
 grade.truncation_summary(graded)
+
+# %% [markdown]
+# ## Unclosed think blocks: what the `unfinished_think` rule changes
+# Counts per model: samples whose `<think>` block never closed (not cut at the token limit), how many of them
+# hold an answer, and how many of those answers equal the gold; then the accuracy under each rule (`incorrect`,
+# the default, and `last_answer`) and the change. This run used the rule in `unfinished_think`.
+
+# %%
+grade.unfinished_summary(graded)
 
 # %% [markdown]
 # ## Where graders disagree

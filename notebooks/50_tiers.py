@@ -20,11 +20,19 @@
 # `graded_files` (results graded elsewhere, e.g. `ladder ingest` + `ladder grade` on lm-eval sample logs).
 # **Writes** into `output_dir`: `questions.csv` (one row per question: the study's tier, the rule-based tier,
 # IRT difficulty with CI, per-model accuracy), `tiers.csv` (one row per model x tier: avg@n, cov@n, cov@k,
-# unbiased pass@k, maj@n with bootstrap CIs), the side tables (`tier_comparison.csv`, `irt_models.csv`,
-# `consistency*.csv`, `question_accuracy.csv`, `study_tier_means.csv`: this run vs the study) and the figures as PNG.
+# unbiased pass@k, maj@n with CIs), `sft_vs_base.csv` (each SFT model minus each base model per tier, with paired
+# CIs), the side tables (`tier_comparison.csv`, `irt_models.csv`, `consistency*.csv`, `question_accuracy.csv`,
+# `study_tier_means.csv`: this run vs the study) and the figures as PNG.
 #
 # cov@k is the study's coverage (any of the *first* k samples correct); pass@k is the unbiased estimator
-# 1 - C(n-c, k)/C(n, k). CIs: percentile bootstrap over questions and, within each question, its samples.
+# 1 - C(n-c, k)/C(n, k).
+#
+# **What the CIs are about.** A tier's questions are taken as a sample of questions like them, and each
+# question's n answers as a sample of the model's answers: a CI is for the model's expected score on such
+# questions, both sources of noise included (not only the sampling noise on these exact questions). Method: a
+# Wilson interval over questions with the effective sample size (`ladder.metrics.mean_interval`); its 95%
+# covers 93-97% of the time on simulated panels of 12 and 30 questions with n = 8 (`ladder.coverage`,
+# `make bench`). A tier of 4 questions gets a wide interval, as it should.
 
 # %% tags=["parameters"]
 output_dir: str = "runs/tiers"  # runner: folder this stage writes into
@@ -36,17 +44,18 @@ models: list = []  # panel members to analyse; empty: every model in the graded 
 base_models: list = []  # role "base": mean avg@n > easy_threshold makes a question easy
 sft_models: list = []  # role "small-scale SFT": mean avg@n > medium_threshold makes it medium
 reference_models: list = []  # other panel members (large-scale post-training, tools): a group of their own
-exh_models: list = []  # models that must all stay below exh_threshold for exh; empty: the whole panel
+exh_models: list = []  # models whose samples the exh rule reads (exh_rule); empty: the whole panel
 easy_threshold: float = 0.5  # study: base model above 50% -> easy
 medium_threshold: float = 0.5  # study: small-scale SFT models above 50% -> medium
 exh_threshold: float = 0.1  # study: below 10% across all models -> exh
+exh_rule: str = "panel_mean"  # exh: panel_mean (exh_models' samples pooled; the study's lists) | every_model
 tier_source: str = "study"  # tiers for tiers.csv and figures: study (the benchmark's own) | rule
 tier_version: str = ""  # version of the study's lists in data/aime24_tiers.yaml; empty: the file's default
 ks: list = [2, 4]  # k of cov@k (first k samples) and unbiased pass@k, beside avg@n, cov@n, maj@n
 unequal_n: str = "error"  # unequal samples per question: error | truncate (first n_min samples)
-n_bootstrap: int = 1000  # resamples of the bootstrap over questions and samples (0: no CIs)
+n_bootstrap: int = 1000  # resamples of the bootstrap over models of Loevinger's H (0: no CI)
 confidence: float = 0.95  # two-sided level of every CI
-seed: int = 0  # bootstrap seed: same seed, same tables
+seed: int = 0  # seed of that bootstrap: same seed, same tables
 irt_model: str = "rasch"  # item response model for question difficulty: rasch | 2pl
 irt_prior_sd: float = 3.0  # sd (logits) of the normal prior on abilities and difficulties
 solve_threshold: float = 0.5  # ladder consistency: a model solves a question when its avg@n is at least this
@@ -92,6 +101,15 @@ analysis.notes
 analysis.tiers
 
 # %% [markdown]
+# ## What SFT changed: SFT minus base, per tier
+# Each SFT model's avg@n and cov@n minus each base model's, on the same questions. The CI is paired: questions
+# both models find easy or hard cancel, so it is narrower than comparing the two models' own CIs by eye. A CI
+# above 0 says SFT unlocked questions of that tier.
+
+# %%
+analysis.sft_vs_base
+
+# %% [markdown]
 # ## Calibration: does the panel span the ladder?
 # Per tier of the benchmark's own lists (for the synthetic mini-ladder: its levels by construction), the mean
 # avg@n of the base and small-SFT models and the best model. The study's panel has the base above 50% on Easy and
@@ -104,7 +122,7 @@ tiers.calibration(analysis)
 # ## This run vs the study
 # The study's mean avg@8 per model group and tier (base, small-scale SFT, large; read off its Figure 1, in
 # `data/study_numbers.yaml`) beside this run's mean avg@n of the models in the same role, the difference (this run
-# minus the study) and the bootstrap CI of this run's value. A group this run does not have says so.
+# minus the study) and the CI of this run's value. A group this run does not have says so.
 
 # %%
 study.tiers_vs_study(graded, analysis, out_dir=output_dir)
@@ -112,7 +130,10 @@ study.tiers_vs_study(graded, analysis, out_dir=output_dir)
 # %% [markdown]
 # ## Rules vs the study's lists
 # Questions where the study's rules, applied to this panel, give another tier than the published lists
-# (the paper set its lists partly by hand: id 70 is Hard although its small-SFT mean is about 0.69).
+# (the paper set its lists partly by hand: id 70 is Hard although its small-SFT mean is about 0.69). Exh is read
+# as the study applied it: accuracy over all the exh models' samples pooled (`panel_mean`) below `exh_threshold`;
+# with `exh_rule: every_model` each model must stay below it (`panel_max`), which on the study's panel moves
+# ids 62 and 89 to Hard.
 
 # %%
 tiers.disagreements(analysis.comparison)

@@ -21,8 +21,9 @@
 # `released_models`, by default `data/released_models.yaml`), its graded samples (`inputs[experiment]["grade"]/graded.parquet`),
 # and the tiers stage's `questions.csv` (`inputs["_panel"]["tiers"]`).
 # **Writes** into `output_dir`: `experiment_axes.csv` (each experiment's position on the axes and the axis it
-# varies relative to the reference setting), `accuracy_by_tier.csv` (avg@n and cov@n with bootstrap CIs per
-# experiment x tier), `axis_<N|L|S|C|similarity>.csv` (like-for-like comparisons), `scaling_fit.csv` (OLS of
+# varies relative to the reference setting), `accuracy_by_tier.csv` (avg@n and cov@n with CIs per
+# experiment x tier), `axis_<N|L|S|C|similarity>.csv` (like-for-like comparisons), `contrasts.csv` (paired
+# differences between the values of each axis, per tier), `scaling_fit.csv` (OLS of
 # accuracy on log10 N), `category_spread.csv`, `step_decomposition.csv`, `findings.csv`, `study_findings.csv` (this
 # run's numbers beside the study's), and the figures as PNG.
 #
@@ -45,9 +46,7 @@ reference_experiment: str = ""  # experiment whose axes are the reference settin
 mixed_categories: list = ["diverse", "all"]  # categories that are mixes: equal on the C axis ("mix")
 step_pairs: dict = {}  # steps experiment -> end-to-end experiment; {}: from the sample params
 unequal_n: str = "error"  # unequal samples per question: error | truncate (first n_min samples)
-n_bootstrap: int = 1000  # resamples of the bootstrap over questions and samples (0: no CIs)
-confidence: float = 0.95  # two-sided level of every CI (bootstrap and the scaling slope)
-seed: int = 0  # bootstrap seed: same seed, same tables
+confidence: float = 0.95  # two-sided level of every CI (metrics, paired differences, the scaling slope)
 medium_target: float = 0.9  # finding 1: study: at least 90% on Medium
 medium_min_n: int = 500  # finding 1: study: at least 500 normal or long R1 trajectories
 stability_tiers: list = ["medium", "hard"]  # finding 2: tiers where potential and stability are compared
@@ -85,8 +84,8 @@ data.axes
 
 # %% [markdown]
 # ## Accuracy per experiment and tier
-# avg@n (stability) and cov@n (potential: any of the first n samples correct, as the study), with percentile
-# bootstrap CIs over questions and samples; `gap` = cov@n - avg@n.
+# avg@n (stability) and cov@n (potential: any of the first n samples correct, as the study), with CIs for the
+# population of questions like each tier's (`ladder.metrics`); `gap` = cov@n - avg@n with its paired CI.
 
 # %%
 analysis = ablations.analyse_ablations(data, params)
@@ -94,15 +93,27 @@ analysis.accuracy
 
 # %% [markdown]
 # ## Findings
-# One sentence per finding of the study, computed from the tables below; `holds` is yes, no or not testable.
+# One sentence per finding of the study, computed from the tables below. Levels are compared with the study's
+# bars as point estimates (as the study reports them); every comparison (R1 vs Gemini, long vs short, N vs 2N,
+# best vs worst category, cov@n vs avg@n) is a paired difference on the same questions with its own CI, and the
+# verdict reads that CI: `holds` is yes, no, inconclusive (the CI straddles the claim) or not testable.
 
 # %%
 analysis.findings
 
 # %% [markdown]
+# ## Paired differences
+# Every pair of values of each axis within a like-for-like group (the later value minus the earlier: larger N,
+# longer traces, R1 over Gemini, similar over random data), per tier, for avg@n and cov@n. Experiments with the
+# same value (seeds) are pooled. A CI above 0 says the later value helps on that tier's questions.
+
+# %%
+analysis.contrasts
+
+# %% [markdown]
 # ## This run vs the study
 # The numbers behind the study's findings (`data/study_numbers.yaml`) beside this run's: value, difference, the
-# bootstrap CI where the value is one experiment's, and `agrees` (a bound met, or the study's value within the
+# CI where the value is one experiment's, and `agrees` (a bound met, or the study's value within the
 # stated tolerance or this run's CI). Rows this run cannot compute say why.
 
 # %%

@@ -67,6 +67,18 @@ def test_level_table_reads_a_graded_frame():
     assert table.loc["all", "stopped_with_answer"] == pytest.approx(79 / 80)
 
 
+def test_an_unclosed_think_block_has_not_stopped_with_an_answer():
+    evalset = synthetic.evaluation_set()
+    graded = pd.DataFrame({
+        "question_id": list(evalset["question_id"]),
+        "correct": False,
+        "finish_reason": ["stop"] * 40,
+        "extracted_answer": ["1"] * 40,
+        "unfinished": [True] * 10 + [False] * 30,
+    })  # fmt: skip
+    assert calibration.level_table(graded).loc["all", "stopped_with_answer"] == pytest.approx(30 / 40)
+
+
 def test_first_and_last_loss_from_the_train_log(tmp_path):
     lines = [{"step": 1, "loss": 2.5}, {"step": 2, "loss": 1.0}, {"train_runtime": 3.0}, {"step": 3, "loss": 0.4}]
     (tmp_path / "train_log.jsonl").write_text("\n".join(json.dumps(r) for r in lines) + "\n")

@@ -100,16 +100,41 @@ CASES = [
     ),
     ("think_closed_answer_after_wins", "<think>Answer: 5</think>\n**6**", "6", "stop", "6", True, "ok", "aime_int"),
     ("think_closed_nothing_after", r"<think>so \boxed{77}</think>", "77", "stop", "77", True, "ok", "aime_int"),
+    # an unclosed think block has no final answer (issue 15): reason unfinished, whatever the finish reason but length
     (
         "think_unclosed_boxed",
         r"<think>long reasoning... \boxed{315} wait, let me",
         "315",
         "stop",
         "315",
-        True,
-        "ok",
+        False,
+        "unfinished",
         "aime_int",
     ),
+    (
+        "think_unclosed_unknown_finish",
+        "<think>\nmaybe it is \\boxed{104} but let me keep checking the cases one by one",
+        "104",
+        "unknown",
+        "104",
+        False,
+        "unfinished",
+        "aime_int",
+    ),
+    ("think_unclosed_no_finish", r"<think>so \boxed{104}", "104", None, "104", False, "unfinished", "aime_int"),
+    ("think_unclosed_wrong", r"<think>so \boxed{7}", "104", "stop", "7", False, "unfinished", "aime_int"),
+    ("think_unclosed_no_answer", "<think>still going", "104", "unknown", None, False, "unfinished", "none"),
+    (
+        "think_unclosed_answer_before",
+        "Answer: 104\n<think>second thoughts",
+        "104",
+        "stop",
+        "104",
+        False,
+        "unfinished",
+        "aime_int",
+    ),
+    ("think_closed_unknown_finish", r"<think>hm</think>\boxed{104}", "104", "unknown", "104", True, "ok", "aime_int"),
     (
         "think_unclosed_truncated",
         r"<think>long reasoning \boxed{315} and then",
@@ -349,6 +374,146 @@ def test_summaries():
     assert sorted(examples["reason"]) == ["no_answer", "ok", "truncated", "wrong"]
 
 
+UNCLOSED = "<think>\nmaybe it is \\boxed{104} but let me keep checking the cases one by one"
+
+
+def test_unclosed_think_is_unfinished_not_an_answer_by_default():
+    result = grade_sample(UNCLOSED, "104", "unknown")
+    assert (result.correct, result.reason, result.unfinished) == (False, "unfinished", True)
+    assert result.answer_matches is True and result.extracted.in_think  # the answer is still recorded
+    assert grade_sample(UNCLOSED, "104", None).reason == "unfinished"  # no finish reason at all
+    # finish_reason "length" stays truncated, and is not flagged unfinished as well
+    cut = grade_sample(UNCLOSED, "104", "length")
+    assert (cut.correct, cut.reason, cut.unfinished, cut.answer_matches) == (False, "truncated", False, True)
+    # a closed think block, or none, is graded as before
+    closed = grade_sample("<think>\nmaybe \\boxed{7}</think>\n\\boxed{104}", "104", "unknown")
+    assert (closed.correct, closed.reason, closed.unfinished) == (True, "ok", False)
+    plain = grade_sample("It is \\boxed{104}.", "104", "stop")
+    assert (plain.correct, plain.reason, plain.unfinished) == (True, "ok", False)
+    assert not grade.has_unclosed_think("<think>a</think>b") and not grade.has_unclosed_think(None)
+
+
+def test_last_answer_rule_grades_the_answer_inside_an_unclosed_think():
+    right = grade_sample(UNCLOSED, "104", "stop", unfinished_think="last_answer")
+    assert (right.correct, right.reason, right.grader, right.unfinished) == (True, "ok", "aime_int", True)
+    wrong = grade_sample(UNCLOSED, "105", "stop", unfinished_think="last_answer")
+    assert (wrong.correct, wrong.reason, wrong.unfinished) == (False, "wrong", True)
+    empty = grade_sample("<think>still going", "105", "unknown", unfinished_think="last_answer")
+    assert (empty.correct, empty.reason, empty.unfinished) == (False, "no_answer", True)
+    # truncation is not an unclosed think: the rule leaves it alone
+    assert grade_sample(UNCLOSED, "104", "length", unfinished_think="last_answer").reason == "truncated"
+    with pytest.raises(ValueError, match="unfinished_think 'accept'"):
+        grade_sample(UNCLOSED, "104", "stop", unfinished_think="accept")
+
+
+def test_judge_is_not_asked_about_unfinished_samples_unless_their_answer_is_graded():
+    asked = []
+
+    def judge(problem, gold, response, extracted):
+        asked.append(response)
+        return True
+
+    unfinished = grade_sample("<think>it is seventy", "70", "stop", judge=judge)
+    assert (unfinished.correct, unfinished.reason, asked) == (False, "unfinished", [])
+    accepted = grade_sample("<think>it is seventy", "70", "stop", judge=judge, unfinished_think="last_answer")
+    assert (accepted.correct, accepted.grader, accepted.reason) == (True, "judge", "ok")
+    assert asked == ["<think>it is seventy"]
+
+
+def _unfinished_samples():
+    return _samples(
+        [
+            {"question_id": "60", "sample_idx": 0, "response": r"\boxed{204}", "gold": "204"},
+            {"question_id": "60", "sample_idx": 1, "response": r"<think>so \boxed{204} but", "gold": "204"},
+            {"question_id": "60", "sample_idx": 2, "response": r"<think>so \boxed{205} but", "gold": "204",
+             "finish_reason": "unknown"},
+            {"question_id": "60", "sample_idx": 3, "response": "<think>no idea yet", "gold": "204"},
+            {"question_id": "61", "sample_idx": 0, "response": r"<think>so \boxed{113}", "gold": "113",
+             "finish_reason": "length"},
+            {"question_id": "61", "sample_idx": 1, "response": r"<think>x</think>\boxed{113}", "gold": "113"},
+        ]
+    )  # fmt: skip
+
+
+def test_grade_frame_flags_unfinished_under_both_rules_and_summaries_count_them():
+    samples = _unfinished_samples()
+    graded = grade_frame(samples)
+    assert graded["reason"].tolist() == ["ok", "unfinished", "unfinished", "unfinished", "truncated", "ok"]
+    assert graded["correct"].tolist() == [True, False, False, False, False, True]
+    assert graded["unfinished"].tolist() == [False, True, True, True, False, False]
+    assert graded["truncated"].tolist() == [False, False, False, False, True, False]
+    assert graded["answer_matches"].tolist() == [True, True, False, False, True, True]
+    lenient = grade_frame(samples, unfinished_think="last_answer")
+    assert lenient["reason"].tolist() == ["ok", "ok", "wrong", "no_answer", "truncated", "ok"]
+    assert lenient["correct"].tolist() == [True, True, False, False, False, True]
+    assert lenient["unfinished"].tolist() == graded["unfinished"].tolist()  # still flagged
+    with pytest.raises(ValueError, match="unfinished_think"):
+        grade_frame(samples, unfinished_think="yes")
+
+    summary = grade.truncation_summary(graded).iloc[0]
+    assert (summary["truncated"], summary["unfinished"]) == (pytest.approx(1 / 6), pytest.approx(3 / 6))
+    assert summary["truncated_or_unfinished"] == pytest.approx(4 / 6)
+    assert grade.truncated_or_unfinished(graded).tolist() == [False, True, True, True, True, False]
+
+    # the same table whichever rule the frame was graded with
+    for frame in (graded, lenient):
+        table = grade.unfinished_summary(frame)
+        assert table.columns.tolist() == [
+            "model", "samples", "unfinished", "unfinished_with_answer", "unfinished_matching",
+            "accuracy_incorrect", "accuracy_last_answer", "accuracy_change",
+        ]  # fmt: skip
+        row = table.iloc[0]
+        assert (row["samples"], row["unfinished"], row["unfinished_with_answer"], row["unfinished_matching"]) == (
+            6, 3, 2, 1,
+        )  # fmt: skip
+        assert (row["accuracy_incorrect"], row["accuracy_last_answer"]) == (pytest.approx(2 / 6), pytest.approx(3 / 6))
+        assert row["accuracy_change"] == pytest.approx(1 / 6)
+    assert graded["correct"].mean() == pytest.approx(2 / 6) and lenient["correct"].mean() == pytest.approx(3 / 6)
+
+
+def test_unfinished_summary_has_a_row_per_model_even_without_unclosed_thinks():
+    samples = pd.concat(
+        [_unfinished_samples(), _samples([{"model": "n", "question_id": "60", "sample_idx": 0,
+                                           "response": r"\boxed{1}", "gold": "204"}])],
+        ignore_index=True,
+    )  # fmt: skip
+    table = grade.unfinished_summary(grade_frame(samples)).set_index("model")
+    assert table.loc["n", ["samples", "unfinished", "unfinished_matching"]].tolist() == [1, 0, 0]
+    assert table.loc["n", "accuracy_change"] == 0 and table.loc["m", "unfinished"] == 3
+
+
+def test_graded_files_from_before_the_unfinished_flag_still_read(tmp_path):
+    graded = grade_frame(_unfinished_samples()).drop(columns=["unfinished"])
+    graded.to_parquet(tmp_path / "old.parquet", index=False)
+    old = schema.read_table(tmp_path / "old.parquet", graded=True)
+    assert old["unfinished"].dtype == bool and not old["unfinished"].any()
+    assert list(old.columns[: len(schema.SAMPLE_COLUMNS) + len(schema.GRADED_COLUMNS)]) == [
+        *schema.SAMPLE_COLUMNS, *schema.GRADED_COLUMNS
+    ]  # fmt: skip
+    assert grade.truncation_summary(graded)["truncated_or_unfinished"].item() == pytest.approx(1 / 6)
+    assert grade.unfinished_summary(graded)["unfinished"].item() == 0
+
+
+def test_stage_and_cli_take_the_unfinished_think_rule(tmp_path):
+    samples = _samples([{"question_id": "60", "sample_idx": 0, "response": UNCLOSED, "gold": "104"}])
+    schema.write_table(samples, tmp_path / "sample" / "samples.parquet")
+    strict = grade.grade_stage(GradeParams(cross_check_samples=0), tmp_path / "sample", tmp_path / "strict", "exp")
+    lenient = grade.grade_stage(
+        GradeParams(cross_check_samples=0, unfinished_think="last_answer"), tmp_path / "sample", tmp_path / "lenient"
+    )
+    assert (strict["reason"].item(), strict["correct"].item()) == ("unfinished", False)
+    assert (lenient["reason"].item(), lenient["correct"].item(), lenient["unfinished"].item()) == ("ok", True, True)
+    with pytest.raises(Exception, match="unfinished_think"):
+        GradeParams(unfinished_think="accept")
+    parser = cli.argparse.ArgumentParser()
+    grade.add_cli(parser.add_subparsers())
+    base = ["grade", str(tmp_path / "sample" / "samples.parquet"), "--out"]
+    for rule, reason in (("incorrect", "unfinished"), ("last_answer", "ok")):
+        args = parser.parse_args([*base, str(tmp_path / f"{rule}.parquet"), "--unfinished-think", rule])
+        assert args.func(args) == 0
+        assert schema.read_table(tmp_path / f"{rule}.parquet", graded=True)["reason"].tolist() == [reason]
+
+
 def test_grade_params_reject_unknown_keys():
     assert GradeParams().judge == ""
     with pytest.raises(Exception, match="extra"):
@@ -417,9 +582,10 @@ def test_notebook_40_grade_executes_through_the_runner(tmp_path):
     graded = schema.read_table(out / "graded.parquet", graded=True)
     assert graded["model"].unique().tolist() == ["org/model"]
     assert graded["question_id"].tolist() == ["60"] * 3 + ["67"] * 3
-    assert graded["reason"].tolist() == ["ok", "no_answer", "wrong"] * 2
+    assert graded["reason"].tolist() == ["ok", "unfinished", "wrong"] * 2  # "<think>no end" never closes
+    assert graded["unfinished"].tolist() == [False, True, False] * 2
     html = (out / "notebook.html").read_text()
-    assert "Where graders disagree" in html and "no_answer" in html
+    assert "Where graders disagree" in html and "unfinished_matching" in html
 
 
 def test_runaway_output_full_of_unclosed_boxes_is_read_in_one_pass():

@@ -72,6 +72,26 @@ def test_lm_eval_repeats_and_filters(tmp_path):
     assert graded["correct"].tolist() == [True, False, False, True] * 3
 
 
+def test_lm_eval_unclosed_think_is_graded_unfinished(tmp_path):
+    # lm-eval logs carry no finish reason: a think block that never closes is the only trace of a cut
+    responses = [
+        "<think>\nmaybe it is \\boxed{204} but let me keep checking the cases one by one",
+        "<think>\nchecked</think>\n\nThe answer is \\boxed{204}.",
+        "<think>\nno answer yet",
+    ]
+    path = write_lm_eval(tmp_path / "org__reasoner", "aime24", [lm_eval_line(0, DOCS[0], responses)])
+    frame = read_results([path], "lm-eval")
+    assert frame["response"].tolist() == responses and (frame["finish_reason"] == "unknown").all()
+    graded = grade.grade_frame(frame)
+    assert graded["reason"].tolist() == ["unfinished", "ok", "unfinished"]
+    assert graded["correct"].tolist() == [False, True, False]
+    assert graded["unfinished"].tolist() == [True, False, True] and not graded["truncated"].any()
+    assert graded["answer_matches"].tolist() == [True, True, False]
+    assert grade.truncation_summary(graded)["truncated_or_unfinished"].item() == pytest.approx(2 / 3)
+    lenient = grade.grade_frame(frame, unfinished_think="last_answer")
+    assert lenient["reason"].tolist() == ["ok", "ok", "no_answer"] and lenient["unfinished"].sum() == 2
+
+
 def test_lm_eval_old_arguments_layout_and_doc_id_numbering(tmp_path):
     # lm-eval's aime_2024 task numbers the 2024 rows 0..29; a doc without identifying fields falls back on it
     lines = [

@@ -35,7 +35,7 @@ def test_pass_at_k_metric_averages_the_per_question_estimator():
     correct = rng.random((7, 6)) < 0.4
     for k in range(1, 7):
         expected = np.mean([brute_force_pass_at_k(list(row), k) for row in correct])
-        assert metrics.pass_at_k(correct, k, n_bootstrap=0).statistic == pytest.approx(expected)
+        assert metrics.pass_at_k(correct, k).statistic == pytest.approx(expected)
 
 
 def test_pass_at_1_is_c_over_n_and_pass_at_k_is_monotone_in_k():
@@ -49,14 +49,14 @@ def test_pass_at_1_is_c_over_n_and_pass_at_k_is_monotone_in_k():
 
 def test_cov_at_k_uses_the_first_k_samples_unlike_pass_at_k():
     correct = np.array([[False, False, True, True]])
-    assert metrics.cov_at_k(correct, 2, n_bootstrap=0).statistic == 0.0
-    assert metrics.cov_at_k(correct, 3, n_bootstrap=0).statistic == 1.0
-    assert metrics.pass_at_k(correct, 2, n_bootstrap=0).statistic == pytest.approx(1 - 1 / 6)
+    assert metrics.cov_at_k(correct, 2).statistic == 0.0
+    assert metrics.cov_at_k(correct, 3).statistic == 1.0
+    assert metrics.pass_at_k(correct, 2).statistic == pytest.approx(1 - 1 / 6)
 
 
 def test_avg_at_n_is_the_mean_of_per_question_means():
     correct = np.array([[True, False, False, False], [True, True, True, False]])
-    result = metrics.avg_at_n(correct, n_bootstrap=0)
+    result = metrics.avg_at_n(correct)
     assert result.statistic == pytest.approx((0.25 + 0.75) / 2)
     assert (result.n, result.n_questions, result.metric) == (4, 2, "avg@4")
 
@@ -74,7 +74,7 @@ def test_avg_at_n_is_the_mean_of_per_question_means():
     ],
 )
 def test_maj_at_k_cases(answers, correct, k, expected):
-    result = metrics.maj_at_k(np.array([correct]), k, answers=np.array([answers], dtype=object), n_bootstrap=0)
+    result = metrics.maj_at_k(np.array([correct]), k, answers=np.array([answers], dtype=object))
     assert result.statistic == expected
 
 
@@ -94,7 +94,7 @@ def test_vectorised_maj_matches_a_counter_loop_on_random_answers():
     correct = np.array([[a == 0 for a in row] for row in answers])
     for k in (1, 3, 5, 9):
         expected = np.mean([naive_maj(list(a), list(c), k) for a, c in zip(answers, correct, strict=True)])
-        assert metrics.maj_at_k(correct, k, answers=answers, n_bootstrap=0).statistic == pytest.approx(expected)
+        assert metrics.maj_at_k(correct, k, answers=answers).statistic == pytest.approx(expected)
 
 
 @pytest.mark.parametrize("method", ["wilson", "exact"])
@@ -114,42 +114,54 @@ def test_proportion_ci_is_vectorised_and_rejects_unknown_methods():
         metrics.proportion_ci(1, 2, method="bayes")
 
 
-def test_bootstrap_is_seeded_reproducible_and_brackets_the_statistic():
+def test_intervals_contain_their_estimate_strictly_unless_all_or_nothing_is_solved():
     rng = np.random.default_rng(0)
-    correct = rng.random((30, 16)) < rng.random((30, 1))
-    oc = metrics.outcomes_from_arrays(correct)
-    names = ["avg@n", "cov@4", "pass@4", "maj@n"]
-    first = metrics.metric_suite(oc, names, n_bootstrap=300, seed=5)
-    again = metrics.metric_suite(oc, names, n_bootstrap=300, seed=5)
-    other = metrics.metric_suite(oc, names, n_bootstrap=300, seed=6)
-    assert first == again
-    assert first["avg@n"].ci_low != other["avg@n"].ci_low
-    for res in first.values():
-        assert res.ci_low <= res.statistic <= res.ci_high
-        assert "bootstrap over questions and samples (300 resamples, seed 5)" in res.method
+    names = ["avg@n", "cov@2", "cov@4", "pass@4", "maj@n"]
+    for _ in range(200):
+        correct = rng.random((12, 8)) < rng.random((12, 1)) ** 2
+        suite = metrics.metric_suite(metrics.outcomes_from_arrays(correct), names)
+        for res in suite.values():
+            if 0 < res.statistic < 1:
+                assert res.ci_low < res.statistic < res.ci_high, res
+            else:
+                assert res.ci_low <= res.statistic <= res.ci_high and res.ci_high - res.ci_low > 0.1, res
+            assert "Wilson interval over questions" in res.method
 
 
-def test_bootstrap_ci_narrows_with_more_questions():
+def test_cov_at_2_interval_is_centred_on_its_own_estimate():
+    # The landed bootstrap put cov@2 = 0.417 at the top of [0.000, 0.417] when the first two samples were lucky.
+    correct = np.zeros((12, 8), dtype=bool)
+    correct[:5, 0] = True  # five questions solved once, always by the first sample
+    res = metrics.cov_at_k(correct, 2)
+    assert res.statistic == pytest.approx(5 / 12)
+    assert res.ci_low < 0.3 and res.ci_high > 0.6
+
+
+def test_one_bernoulli_value_per_question_gives_about_wilsons_interval_over_questions():
+    correct = np.zeros((30, 8), dtype=bool)
+    correct[:12, 0] = True
+    res = metrics.cov_at_k(correct, 1)
+    low, high = metrics.proportion_ci(0.4 * 29, 29)  # n_eff = Q - 1 with the sample variance (ddof 1)
+    assert (res.ci_low, res.ci_high) == pytest.approx((float(low), float(high)), abs=1e-9)
+    wilson_low, wilson_high = metrics.proportion_ci(12, 30)
+    assert res.ci_low == pytest.approx(float(wilson_low), abs=0.01)
+
+
+def test_interval_narrows_with_more_questions_and_never_collapses():
     rng = np.random.default_rng(1)
     widths = []
     for n_q in (10, 160):
         correct = rng.random((n_q, 8)) < 0.5
-        res = metrics.avg_at_n(correct, n_bootstrap=400, seed=0)
+        res = metrics.avg_at_n(correct)
         widths.append(res.ci_high - res.ci_low)
     assert widths[1] < widths[0] / 2
+    # Every question at 7 of 8: no spread between questions, but 12 questions cannot pin the mean to 0.875.
+    same = metrics.avg_at_n(np.tile([True] * 7 + [False], (12, 1)))
+    assert same.ci_high - same.ci_low > 0.15
 
 
-def test_bootstrap_of_sample_noise_alone_matches_the_binomial_spread():
-    # One question, n samples: the sample-level bootstrap of avg@n is the binomial proportion's spread.
-    correct = np.array([[True] * 20 + [False] * 60])
-    res = metrics.avg_at_n(correct, n_bootstrap=4000, seed=0, confidence=0.95)
-    wilson_low, wilson_high = metrics.proportion_ci(20, 80)
-    assert res.ci_low == pytest.approx(float(wilson_low), abs=0.03)
-    assert res.ci_high == pytest.approx(float(wilson_high), abs=0.03)
-
-
-def test_no_bootstrap_gives_nan_cis_and_k_above_n_is_an_error():
-    res = metrics.avg_at_n(np.ones((2, 3), dtype=bool), n_bootstrap=0)
+def test_no_intervals_gives_nan_cis_and_k_above_n_is_an_error():
+    res = metrics.avg_at_n(np.ones((2, 3), dtype=bool), intervals=False)
     assert math.isnan(res.ci_low) and math.isnan(res.ci_high)
     with pytest.raises(MetricsError, match="k=5 but only n=3"):
         metrics.pass_at_k(np.ones((2, 3), dtype=bool), 5)
@@ -157,6 +169,26 @@ def test_no_bootstrap_gives_nan_cis_and_k_above_n_is_an_error():
     for bad in ["best@2", "pass@x", "avg@2"]:
         with pytest.raises(MetricsError, match=bad):
             metrics.metric_suite(oc, [bad])
+
+
+def test_paired_difference_is_narrower_than_two_separate_intervals_and_matches_questions_by_id():
+    rng = np.random.default_rng(2)
+    rates = rng.random((30, 1)) ** 2
+    base = rng.random((30, 8)) < rates
+    sft = rng.random((30, 8)) < np.minimum(rates + 0.2, 1)
+    ids = [str(60 + i) for i in range(30)]
+    a = metrics.outcomes_from_arrays(sft, model="sft", question_ids=ids)
+    b = metrics.outcomes_from_arrays(base[::-1], model="base", question_ids=ids[::-1])  # other order
+    diff = metrics.paired_difference(a, b, "avg@n")
+    sa, sb = metrics.avg_at_n(a), metrics.avg_at_n(b.subset(ids))
+    assert diff.statistic == pytest.approx(sa.statistic - sb.statistic)
+    assert diff.ci_low < diff.statistic < diff.ci_high
+    assert diff.ci_high - diff.ci_low < (sa.ci_high - sa.ci_low + sb.ci_high - sb.ci_low) / 2
+    assert diff.ci_low > 0 and "sft avg@n minus base avg@n" in diff.method
+    gap = metrics.paired_difference(a, a, "cov@n", second_metric="avg@n")
+    assert gap.ci_low > 0 and gap.statistic == pytest.approx(metrics.cov_at_k(a, 8).statistic - sa.statistic)
+    with pytest.raises(MetricsError, match="not the same questions"):
+        metrics.paired_difference(a, b.subset(ids[:10]), "avg@n")
 
 
 def graded_rows(counts: dict[tuple[str, str], list[bool]]) -> pd.DataFrame:
@@ -181,7 +213,7 @@ def test_outcomes_from_graded_orders_samples_by_sample_idx():
     oc = metrics.outcomes_from_graded(shuffled)["m"]
     assert oc.question_ids == ("60", "61")
     assert oc.correct.tolist() == [[False, False, True], [True, False, False]]
-    assert metrics.cov_at_k(oc, 1, n_bootstrap=0).statistic == 0.5
+    assert metrics.cov_at_k(oc, 1).statistic == 0.5
 
 
 def test_unequal_n_is_an_error_naming_model_and_questions():
@@ -194,7 +226,7 @@ def test_unequal_n_truncate_is_reported_explicitly():
     frame = graded_rows({("m", "60"): [False, False, True, True], ("m", "61"): [True, True, False]})
     oc = metrics.outcomes_from_graded(frame, unequal_n="truncate")["m"]
     assert oc.n == 3 and oc.n_dropped == 1
-    res = metrics.avg_at_n(oc, n_bootstrap=0)
+    res = metrics.avg_at_n(oc)
     assert res.statistic == pytest.approx((1 / 3 + 2 / 3) / 2)
     assert "truncated to the first 3 samples, 1 dropped" in res.method
 

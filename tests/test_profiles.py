@@ -165,7 +165,7 @@ def test_study_logs_profile_rebuilds_tiers_ablations_and_the_study_comparison(sh
               "sunyiyou__openr1_diverse_100_lg": {"easy"}, "sunyiyou__openr1_diverse_500_lg": {"easy", "medium"},
               "sunyiyou__openr1_lg_2k_ep4": {"easy", "medium", "hard"}}  # fmt: skip
     write_panel_logs(tmp_path / "logs", shared_data / "aime24.jsonl", solved)
-    overrides = [f"grade.inputs=[{tmp_path / 'logs'}]", "tiers.n_bootstrap=50", "ablations.n_bootstrap=50"]
+    overrides = [f"grade.inputs=[{tmp_path / 'logs'}]", "tiers.n_bootstrap=50"]
     plan = load_plan("study_logs", overrides=overrides)
     results = {f"{r.experiment}/{r.stage}": r for r in run_plan(plan, runs_dir=tmp_path / "runs", echo=False)}
     assert {k: r.status for k, r in results.items()} == dict.fromkeys(

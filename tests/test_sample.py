@@ -89,6 +89,32 @@ def test_params_reject_bad_values_and_unknown_keys():
     assert SampleParams(question_ids="60, 61").question_ids == ["60", "61"]
 
 
+def test_truncation_table_and_figure_count_unclosed_think_blocks_with_truncation(tmp_path):
+    from ladder.sample import token_length_figure, truncation_table
+    from ladder.sample.report import endings
+
+    samples = pd.DataFrame(
+        {
+            "model": ["m"] * 4 + ["n"],
+            "response": [r"\boxed{1}", r"<think>so \boxed{1}", "<think>cut here", r"<think>a</think>\boxed{2}", "x"],
+            "finish_reason": ["stop", "stop", "length", "unknown", "stop"],
+            "n_tokens": pd.array([10, 20, 64, 30, 5], dtype="Int64"),
+            "max_new_tokens": [64] * 5,
+        }
+    )
+    table = truncation_table(samples).set_index("model")
+    # "length" stays truncated (not also unfinished); the unclosed think that stopped is unfinished; both count
+    assert table.loc["m", ["samples", "truncated", "unfinished", "truncated_or_unfinished"]].tolist() == [4, 1, 1, 2]
+    assert table.loc["m", "truncation_rate"] == 0.5 and table.loc["m", "ci_low"] < 0.5 < table.loc["m", "ci_high"]
+    assert table.loc["n", ["truncated", "unfinished", "truncation_rate"]].tolist() == [0, 0, 0.0]
+    # the token-length figure stacks the same four endings
+    assert endings(samples).tolist() == [
+        "stop", "unclosed think (unfinished)", "length (truncated)", "unknown", "stop",
+    ]  # fmt: skip
+    token_length_figure(samples, out_dir=tmp_path)
+    assert (tmp_path / "token_lengths.png").stat().st_size > 0
+
+
 def test_seeds_depend_only_on_seed_question_and_sample():
     assert derive_seed(0, "60", 1) == derive_seed(0, "60", 1)
     seeds = {derive_seed(s, q, i) for s in (0, 1) for q in ("60", "61") for i in range(8)}

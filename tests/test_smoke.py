@@ -45,7 +45,26 @@ def test_stage_outputs_chain_together(smoke_run):
     assert len(questions) == 40 and set(questions["study_tier"]) == {"easy", "medium", "hard", "exh"}
     assert {"acc_smoke_base", "acc_smoke_sft"} <= set(questions.columns)
     findings = pd.read_csv(f"{results['_panel/ablations'].dir}/findings.csv")
-    assert len(findings) == 6 and set(findings["holds"]) <= {"yes", "no", "not testable"}
+    assert len(findings) == 6 and set(findings["holds"]) <= {"yes", "no", "inconclusive", "not testable"}
+
+
+def test_every_reported_estimate_lies_inside_its_interval(smoke_run):
+    _, _, results = smoke_run
+    tables = {
+        "tiers": pd.read_csv(f"{results['_panel/tiers'].dir}/tiers.csv"),
+        "accuracy_by_tier": pd.read_csv(f"{results['_panel/ablations'].dir}/accuracy_by_tier.csv"),
+    }
+    for name, table in tables.items():
+        metrics = [c[: -len("_ci_low")] for c in table.columns if c.endswith("_ci_low")]
+        assert metrics, name
+        for metric in metrics:
+            value, low, high = table[metric], table[f"{metric}_ci_low"], table[f"{metric}_ci_high"]
+            assert (low <= value).all() and (value <= high).all(), (name, metric)
+            open_rows = (value > 0) & (value < 1)  # 0 or 1: all or none solved, the estimate is a bound
+            assert ((low < value) & (value < high))[open_rows].all(), (name, metric)
+    pairs = pd.read_csv(f"{results['_panel/tiers'].dir}/sft_vs_base.csv")
+    assert set(pairs["first"]) == {"smoke_sft"} and set(pairs["second"]) == {"smoke_base"}
+    assert ((pairs["ci_low"] <= pairs["difference"]) & (pairs["difference"] <= pairs["ci_high"])).all()
 
 
 def test_rerun_is_cached_and_book_links_every_stage(smoke_run, tmp_path):

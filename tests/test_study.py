@@ -51,9 +51,7 @@ def test_a_malformed_numbers_file_is_an_error_naming_it(tmp_path):
 
 
 def test_group_means_pool_the_models_of_a_group_per_tier():
-    table = study.group_tier_means(
-        graded_table(PANEL), TIER_OF, {"base": ["base"], "small_sft": ["sft_b", "sft_c"]}, n_bootstrap=200
-    )
+    table = study.group_tier_means(graded_table(PANEL), TIER_OF, {"base": ["base"], "small_sft": ["sft_b", "sft_c"]})
     got = table.set_index(["group", "tier"])["this_run"]
     # by hand: sft_b medium 4/8, sft_c medium 8/8 -> 0.75; hard (0 + 2/8) / 2; all (12/32 + 18/32) / 2
     assert got[("small_sft", "medium")] == pytest.approx(0.75)
@@ -69,9 +67,7 @@ def test_group_means_pool_the_models_of_a_group_per_tier():
 def test_comparison_gives_differences_and_says_which_group_is_missing():
     numbers = study.load_study_numbers()
     roles = {"base_models": ["base"], "sft_models": ["sft_b", "sft_c"], "reference_models": []}
-    means = study.group_tier_means(
-        graded_table(PANEL), TIER_OF, {"base": ["base"], "small_sft": ["sft_b", "sft_c"]}, n_bootstrap=200
-    )
+    means = study.group_tier_means(graded_table(PANEL), TIER_OF, {"base": ["base"], "small_sft": ["sft_b", "sft_c"]})
     table = study.compare_tier_means(means, roles, numbers)
     base = table[table["group"].str.startswith("base")].set_index("tier")
     assert base.loc["easy", "study"] == 0.72 and base.loc["easy", "difference"] == pytest.approx(0.75 - 0.72)
@@ -93,7 +89,7 @@ def test_tiers_vs_study_reads_roles_and_tiers_from_the_tier_analysis():
 
 
 def test_a_benchmark_other_than_aime24_is_flagged_as_not_comparable():
-    means = study.group_tier_means(graded_table(PANEL), TIER_OF, {"base": ["base"]}, n_bootstrap=0)
+    means = study.group_tier_means(graded_table(PANEL), TIER_OF, {"base": ["base"]})
     table = study.compare_tier_means(means, {"base_models": ["base"]}, study.load_study_numbers(), "synthetic")
     assert table["note"].str.contains("this run's benchmark is synthetic").all()
 
@@ -105,7 +101,7 @@ def _analysis(accuracy_rows: list[dict], axes_rows: list[dict]) -> ablations.Abl
     acc["gap"] = acc["cov@n"] - acc["avg@n"]
     empty = pd.DataFrame()
     params = ablations.AblationsParams()
-    return ablations.AblationAnalysis(params, pd.DataFrame(axes_rows), acc, {}, empty, empty, empty, empty)
+    return ablations.AblationAnalysis(params, pd.DataFrame(axes_rows), acc, {}, empty, empty, empty, empty, empty)
 
 
 def test_findings_table_computes_what_the_run_has_and_says_what_it_lacks():

@@ -51,8 +51,11 @@ RULE_CASES = {
     "sft_mean_half": ((0.0, 1.0, 0.0, 0.9), "hard"),  # mean of the group, exactly 0.5: not above
     "hard": ((0.0, 0.25, 0.125, 0.75), "hard"),
     "exh": ((0.0, 0.0, 0.0, 0.0625), "exh"),
-    "exh_boundary": ((0.0, 0.0, 0.0, 0.1), "hard"),  # "below 10%" is strict
+    "one_model_solves": ((0.0, 0.0, 0.0, 0.25), "exh"),  # pooled 1/16 < 10% (like id 89), one model 25%
+    "exh_boundary": ((0.0, 0.0, 0.0, 0.4), "hard"),  # pooled exactly 10%: "below 10%" is strict
 }
+# The same questions with exh_rule "every_model": each model must stay below 10%.
+EVERY_MODEL = {"one_model_solves": "hard", "exh_boundary": "hard"}
 
 
 def test_rule_tiers_table():
@@ -63,6 +66,23 @@ def test_rule_tiers_table():
     table = tiers.rule_tiers(accuracy, params)
     assert table["rule_tier"].to_dict() == {name: tier for name, (_, tier) in RULE_CASES.items()}
     assert table.loc["id70_like", "sft_mean"] == pytest.approx(0.6875)
+    assert table.loc["one_model_solves", ["panel_mean", "panel_max"]].tolist() == [0.0625, 0.25]
+    every = tiers.rule_tiers(accuracy, params.model_copy(update={"exh_rule": "every_model"}))
+    expected = {name: EVERY_MODEL.get(name, tier) for name, (_, tier) in RULE_CASES.items()}
+    assert every["rule_tier"].to_dict() == expected
+    assert every[["panel_mean", "panel_max"]].equals(table[["panel_mean", "panel_max"]])
+
+
+def test_exh_pools_samples_over_models_with_unequal_n():
+    # a: 1 correct of 4 samples; b: 0 of 16. Pooled 1/20 = 5% -> exh; the mean of the avg@n, 12.5%, is not.
+    accuracy = pd.DataFrame({"base": [0.25, 0.0], "sft": [0.0, 0.0]}, index=["q", "r"])
+    params = TiersParams(base_models=["base"], sft_models=["sft"])
+    pooled = tiers.rule_tiers(accuracy, params, samples={"base": 4, "sft": 16})
+    assert pooled.loc["q", "panel_mean"] == pytest.approx(0.05) and pooled.loc["q", "rule_tier"] == "exh"
+    equal = tiers.rule_tiers(accuracy, params)
+    assert equal.loc["q", "panel_mean"] == pytest.approx(0.125) and equal.loc["q", "rule_tier"] == "hard"
+    with pytest.raises(TiersError, match="samples per question"):
+        tiers.rule_tiers(accuracy, params, samples={"base": 4})
 
 
 def test_rule_thresholds_and_exh_panel_are_parameters():
@@ -77,6 +97,78 @@ def test_rule_thresholds_and_exh_panel_are_parameters():
     assert tiers.rule_tiers(accuracy, exh)["rule_tier"].iloc[0] == "exh"
     with pytest.raises(TiersError, match="needs base_models and sft_models"):
         tiers.rule_tiers(accuracy, TiersParams(base_models=["base"]))
+
+
+def _study_rule_params(**update) -> TiersParams:
+    from tests import study_panel
+
+    values = {"base_models": [study_panel.BASE], "sft_models": study_panel.SMALL_SFT, "easy_threshold": 0.5,
+              "medium_threshold": 0.5, "exh_threshold": 0.1, "tier_source": "rule", "n_bootstrap": 0}  # fmt: skip
+    return TiersParams(**{**values, **update})
+
+
+def test_rules_on_the_studys_figure_1_panel_give_the_published_lists_but_id_70():
+    """The study's six models rebuilt from Figure 1 (tests/study_panel.py): the rules, with Exh read as the study
+    applied it (all samples pooled), give the published lists everywhere except id 70."""
+    from tests import study_panel
+
+    published = study_panel.published_tiers()
+    assert published == tiers.study_tiers()  # the lists in tests/study_panel.py are data/aime24_tiers.yaml's
+    analysis = tiers.analyse_panel(study_panel.graded_rows(), _study_rule_params())
+    comparison = analysis.comparison
+    assert comparison["rule_tier"].to_dict() == {**published, "70": "medium"}
+    assert list(tiers.disagreements(comparison).index) == ["70"]
+    assert comparison.loc["70", "sft_mean"] == pytest.approx(11 / 16)
+    # id 89: 3 correct of 48 samples, although each large model solved it once (1/8 > 10%)
+    assert comparison.loc["89", ["panel_mean", "panel_max"]].tolist() == pytest.approx([3 / 48, 1 / 8])
+    assert comparison.loc["62", ["panel_mean", "panel_max"]].tolist() == pytest.approx([1 / 48, 1 / 8])
+
+    every = tiers.analyse_panel(study_panel.graded_rows(), _study_rule_params(exh_rule="every_model")).comparison
+    moved = every.index[every["rule_tier"] != comparison["rule_tier"]]
+    assert sorted(moved) == ["62", "89"] and set(every.loc[moved, "rule_tier"]) == {"hard"}
+    assert sorted(tiers.disagreements(every).index) == ["62", "70", "89"]
+
+
+def test_ladder_tiers_on_lm_eval_logs_of_the_six_study_models_gives_the_published_lists_but_id_70(
+    tmp_path, monkeypatch
+):
+    """Acceptance of issue 15: `ladder ingest` + `ladder grade` + `ladder tiers --tier-source rule` on a folder
+    of lm-eval sample logs of the six study models (three lm-eval task variants, each numbering the questions
+    its own way) gives the published lists except id 70; `--exh-rule every_model` moves ids 62 and 89 to hard."""
+    from ladder import cli
+    from tests import study_panel
+
+    logs = study_panel.write_lm_eval_logs(tmp_path / "lm_eval_output")
+    samples, graded = tmp_path / "samples.parquet", tmp_path / "graded.parquet"
+    assert cli.main(["ingest", "--format", "lm-eval", str(logs), "--out", str(samples)]) == 0
+    assert cli.main(["grade", str(samples), "--out", str(graded)]) == 0
+    roles = ["--base", study_panel.BASE, "--sft", ",".join(study_panel.SMALL_SFT), "--tier-source", "rule"]
+    argv = ["tiers", str(graded), "--out", str(tmp_path / "tiers"), *roles, "--n-bootstrap", "0"]
+    assert cli.main(argv) == 0
+    questions = pd.read_csv(tmp_path / "tiers" / "questions.csv", dtype={"question_id": str})
+    rule = questions.set_index("question_id")["rule_tier"].to_dict()
+    assert rule == {**study_panel.published_tiers(), "70": "medium"}
+    assert sorted(questions.loc[questions["agree"] == False, "question_id"]) == ["70"]  # noqa: E712
+    accuracy = questions.set_index("question_id")[[f"acc_{m}" for m in study_panel.MODELS]]
+    assert (accuracy * 8).round().astype(int).to_numpy().tolist() == study_panel.correct_counts().to_numpy().tolist()
+    comparison = pd.read_csv(tmp_path / "tiers" / "tier_comparison.csv", dtype={"question_id": str})
+    assert {"panel_mean", "panel_max"} <= set(comparison.columns)
+
+    # the flag reaches the rules (tables only: the figures were drawn above)
+    monkeypatch.setattr(
+        tiers, "write_tier_report", lambda g, out, p: tiers.save_tier_tables(tiers.analyse_panel(g, p), out)
+    )
+    argv = ["tiers", str(graded), "--out", str(tmp_path / "every"), *roles, "--n-bootstrap", "0"]
+    assert cli.main([*argv, "--exh-rule", "every_model"]) == 0
+    every = pd.read_csv(tmp_path / "every" / "questions.csv", dtype={"question_id": str})
+    rule_every = every.set_index("question_id")["rule_tier"].to_dict()
+    assert rule_every == {**study_panel.published_tiers(), "70": "medium", "62": "hard", "89": "hard"}
+    # every_model over the base and small-SFT models only: none of them solves 62 or 89 once
+    exh_models = ",".join([study_panel.BASE, *study_panel.SMALL_SFT])
+    argv = ["tiers", str(graded), "--out", str(tmp_path / "small"), *roles, "--n-bootstrap", "0"]
+    assert cli.main([*argv, "--exh-rule", "every_model", "--exh-models", exh_models]) == 0
+    small = pd.read_csv(tmp_path / "small" / "questions.csv", dtype={"question_id": str})
+    assert small.set_index("question_id")["rule_tier"].to_dict() == {**study_panel.published_tiers(), "70": "medium"}
 
 
 def test_comparison_reports_id_70_as_a_disagreement():

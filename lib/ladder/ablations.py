@@ -9,7 +9,8 @@ model. It finds which axis each SFT experiment varies relative to the reference 
 of each axis among SFT experiments, or ``reference_experiment``), and joins that with the graded samples and the
 tiers stage's ``questions.csv``. Models trained by this run and released models never share a comparison group
 (column ``origin``): a reproduction and the released model of the same data sit side by side, not averaged.
-It then computes avg@n and cov@n per experiment x tier with bootstrap CIs (``ladder.metrics``), the log-linear
+It then computes avg@n and cov@n per experiment x tier with CIs (``ladder.metrics``), paired differences between
+the values of each axis (``ladder.contrasts``), the log-linear
 scaling fit of accuracy on log10 N (statsmodels OLS), the length, style and category comparisons, potential vs
 stability (cov@n - avg@n), the step decomposition (benchmark ``synthetic_steps``) and one sentence per study
 finding, computed from those numbers with the study's thresholds as params.
@@ -40,7 +41,7 @@ import statsmodels.api as sm
 from matplotlib.figure import Figure
 from pydantic import Field, field_validator
 
-from ladder import metrics, plots, released_models, schema, tiers
+from ladder import contrasts, metrics, plots, released_models, schema, tiers
 from ladder.params import PANEL, StageParams, StageReference
 
 TIER_ORDER = tiers.TIER_ORDER
@@ -52,7 +53,9 @@ AXES = {"N": "n", "L": "length", "S": "style", "C": "category", "source": "sourc
 # (s1K-1.1), two sources.
 COMPANIONS = {"S": ("source",)}
 COMPARED_AXES = ("N", "L", "S", "C", "similarity")
-HOLDS = ("yes", "no", "not testable")
+# Order of each axis's values in paired contrasts: each contrast is a later value minus an earlier one.
+VALUE_ORDER = ("short", "normal", "long", "gemini", "r1", "dissimilar", "none", "similar")
+HOLDS = ("yes", "no", "inconclusive", "not testable")  # inconclusive: a paired CI straddles the claim
 
 
 class AblationsError(ValueError):
@@ -71,9 +74,7 @@ class AblationsParams(StageParams):
     mixed_categories: list[str] = ["diverse", "all"]  # categories that are mixes: equal on the C axis ("mix")
     step_pairs: dict[str, str] = {}  # steps experiment -> end-to-end experiment; {}: from the sample params
     unequal_n: Literal["error", "truncate"] = "error"  # unequal samples per question: fail, or first n_min
-    n_bootstrap: int = 1000  # resamples of the bootstrap over questions and samples (0: no CIs)
-    confidence: float = 0.95  # two-sided level of every CI (bootstrap and the scaling slope)
-    seed: int = 0  # bootstrap seed: same seed, same tables
+    confidence: float = 0.95  # two-sided level of every CI (metrics, paired differences, the scaling slope)
     medium_target: float = 0.9  # finding 1: study: at least 90% on Medium
     medium_min_n: int = 500  # finding 1: study: at least 500 normal or long R1 trajectories
     stability_tiers: list[str] = ["medium", "hard"]  # finding 2: tiers where potential and stability are compared
@@ -321,23 +322,46 @@ def load_ablation_inputs(inputs: Mapping[str, Mapping[str, str]], params: Ablati
 # ---------------------------------------------------------------- per experiment x tier
 
 
-def accuracy_by_tier(data: AblationInputs, params: AblationsParams) -> pd.DataFrame:
-    """One row per experiment (model) x tier and 'all': avg@n and cov@n (and maj@n) with bootstrap CIs.
-
-    ``gap`` = cov@n - avg@n: what the model can solve (potential) minus what it solves reliably (stability).
-    """
-    metric_params = tiers.TiersParams(ks=[], n_bootstrap=params.n_bootstrap, confidence=params.confidence,
-                                      seed=params.seed)  # fmt: skip
-    frames = []
+def experiment_outcomes(data: AblationInputs, params: AblationsParams) -> dict[str, metrics.Outcomes]:
+    """Each experiment's (or model's) graded samples as :class:`ladder.metrics.Outcomes`."""
+    out = {}
     for exp, rows in data.graded.groupby("experiment", sort=False):
-        outcomes = metrics.outcomes_from_graded(rows, unequal_n=params.unequal_n, source=f"experiment {exp!r}")
-        table = tiers.tier_metrics(outcomes, data.tier_of, metric_params)
+        by_model = metrics.outcomes_from_graded(rows, unequal_n=params.unequal_n, source=f"experiment {exp!r}")
+        if len(by_model) != 1:
+            raise AblationsError(f"experiment {exp!r} holds several models ({', '.join(by_model)}); one expected")
+        out[str(exp)] = next(iter(by_model.values()))
+    return out
+
+
+def accuracy_by_tier(
+    data: AblationInputs, params: AblationsParams, outcomes: Mapping[str, metrics.Outcomes] | None = None
+) -> pd.DataFrame:
+    """One row per experiment (model) x tier and 'all': avg@n, cov@n and maj@n with CIs (``ladder.metrics``).
+
+    ``gap`` = cov@n - avg@n: what the model can solve (potential) minus what it solves reliably (stability),
+    with its paired CI (``gap_ci_low``, ``gap_ci_high``: both metrics on the same questions and samples).
+    """
+    outcomes = outcomes if outcomes is not None else experiment_outcomes(data, params)
+    metric_params = tiers.TiersParams(ks=[], confidence=params.confidence)
+    frames = []
+    for exp, oc in outcomes.items():
+        table = tiers.tier_metrics({oc.model: oc}, data.tier_of, metric_params)
+        gaps = [
+            metrics.paired_difference(sub, sub, "cov@n", params.confidence, second_metric="avg@n")
+            for sub in (_tier_subset(oc, data.tier_of, tier) for tier in table["tier"])
+        ]
+        table["gap_ci_low"] = [g.ci_low for g in gaps]
+        table["gap_ci_high"] = [g.ci_high for g in gaps]
         frames.append(table.assign(experiment=exp))
     table = pd.concat(frames, ignore_index=True)
     table["gap"] = table["cov@n"] - table["avg@n"]
     table["role"] = [data.roles.get(exp, "other") for exp in table["experiment"]]
     first = ["experiment", "model", "role", "tier"]
     return table[first + [c for c in table.columns if c not in first]]
+
+
+def _tier_subset(oc: metrics.Outcomes, tier_of: Mapping[str, str], tier: str) -> metrics.Outcomes:
+    return oc.subset([q for q in oc.question_ids if tier == ALL_TIERS or tier_of.get(q) == tier])
 
 
 def axis_comparison(accuracy: pd.DataFrame, axes: pd.DataFrame, axis: str) -> pd.DataFrame:
@@ -478,9 +502,25 @@ def _points(x: float) -> str:
     return f"{x * 100:.0f} points" if pd.notna(x) else "n/a"
 
 
-def _finding(number: int, name: str, study: str, this_run: str, holds: bool | None) -> dict:
-    return {"finding": f"{number}. {name}", "study_says": study, "this_run": this_run,
-            "holds": "not testable" if holds is None else ("yes" if holds else "no")}  # fmt: skip
+def _finding(number: int, name: str, study: str, this_run: str, holds: bool | str | None) -> dict:
+    """One row of findings.csv; ``holds``: yes, no, inconclusive (a paired CI straddles the claim) or not testable."""
+    if holds is None:
+        verdict = "not testable"
+    elif isinstance(holds, str):
+        verdict = holds
+    else:
+        verdict = "yes" if holds else "no"
+    return {"finding": f"{number}. {name}", "study_says": study, "this_run": this_run, "holds": verdict}
+
+
+def _contrast_rows(table: pd.DataFrame, axis: str, tier: str, metric: str = "avg@n") -> pd.DataFrame:
+    if table.empty:
+        return table
+    return table[(table["axis"] == axis) & (table["tier"] == tier) & (table["metric"] == metric)]
+
+
+def _contrast_text(row: Mapping) -> str:
+    return f"{row['value']} - {row['versus']} {contrasts.describe(row)}"
 
 
 def _tier_values(accuracy: pd.DataFrame, tier: str, role: str = "sft") -> pd.Series:
@@ -488,8 +528,23 @@ def _tier_values(accuracy: pd.DataFrame, tier: str, role: str = "sft") -> pd.Ser
     return rows.set_index("experiment")["avg@n"]
 
 
-def finding_medium(accuracy: pd.DataFrame, axes: pd.DataFrame, params: AblationsParams) -> dict:
-    """Finding 1: >= medium_min_n normal/long R1 trajectories reach medium_target on Medium; the others do not."""
+def _qualifies(axes: pd.DataFrame, experiments: str, params: AblationsParams) -> bool:
+    """Whether every experiment of a contrast side has >= medium_min_n normal or long R1 trajectories."""
+    rows = axes[axes["experiment"].isin([e.strip() for e in experiments.split(",")])]
+    return bool(
+        not rows.empty
+        and ((rows["S"] == "r1") & (rows["N"] >= params.medium_min_n) & rows["L"].isin(["normal", "long"])).all()
+    )
+
+
+def finding_medium(accuracy: pd.DataFrame, axes: pd.DataFrame, params: AblationsParams,
+                   pairs: pd.DataFrame | None = None) -> dict:  # fmt: skip
+    """Finding 1: >= medium_min_n normal/long R1 trajectories reach medium_target on Medium; the others do not.
+
+    The levels are compared with the study's bar as point estimates, as the study reports them; the
+    comparison (qualifying minus not qualifying, like for like, on Medium) is read off paired CIs: the finding
+    holds when every such difference is above 0, and is inconclusive when one straddles 0.
+    """
     study = STUDY_SAYS[1]
     medium = _tier_values(accuracy, "medium")
     sft = axes[(axes["role"] == "sft") & axes["experiment"].isin(medium.index)]
@@ -509,34 +564,54 @@ def finding_medium(accuracy: pd.DataFrame, axes: pd.DataFrame, params: Ablations
     text = (f"{int(reach.sum())}/{len(good)} experiments with >= {params.medium_min_n} normal/long R1 trajectories "
             f"reach {_pct(params.medium_target)} on Medium (lowest {_pct(medium[good].min())}, "
             f"{medium[good].idxmin()})")  # fmt: skip
-    holds = bool(reach.all())
+    levels_hold = bool(reach.all())
     if not other.empty:
         other_reach = medium[other] >= params.medium_target
         text += (f"; {int(other_reach.sum())}/{len(other)} with fewer, shorter or Gemini-style trajectories do "
                  f"(highest {_pct(medium[other].max())}, {medium[other].idxmax()})")  # fmt: skip
-        holds = holds and not bool(other_reach.any())
+        levels_hold = levels_hold and not bool(other_reach.any())
+    verdicts = []
+    if pairs is not None and not pairs.empty:
+        rows = pairs[(pairs["tier"] == "medium") & (pairs["metric"] == "avg@n") & (pairs["axis"] != "C")]
+        rows = rows[[_qualifies(axes, r["experiments"], params) and not _qualifies(axes, r["versus_experiments"],
+                     params) for _, r in rows.iterrows()]]  # fmt: skip
+        if not rows.empty:
+            text += "; paired differences on Medium: " + ", ".join(_contrast_text(r) for _, r in rows.iterrows())
+            verdicts = [contrasts.verdict(r["ci_low"], r["ci_high"], above=0.0) for _, r in rows.iterrows()]
+    holds = "no" if not levels_hold else contrasts.combine(verdicts)
     return _finding(1, "Easy -> Medium needs R1 long CoT", study, text + ".", holds)
 
 
 def finding_stability(accuracy: pd.DataFrame, params: AblationsParams) -> dict:
-    """Finding 2: some SFT experiment has cov@n >= coverage_min with avg@n lagging by more than stability_gap."""
+    """Finding 2: some SFT experiment has cov@n >= coverage_min with avg@n lagging by more than stability_gap.
+
+    The lag is a paired difference (cov@n - avg@n of one model on the same questions): yes when its CI is above
+    stability_gap in some cell, inconclusive when the best cell's CI straddles it.
+    """
     study = STUDY_SAYS[2]
     rows = accuracy[(accuracy["role"] == "sft") & accuracy["tier"].isin(params.stability_tiers)]
     if rows.empty:
         return _finding(2, "potential vs stability", study,
                         f"no SFT experiment has questions in {', '.join(params.stability_tiers)}", None)  # fmt: skip
-    hits = rows[(rows["cov@n"] >= params.coverage_min) & (rows["gap"] > params.stability_gap)]
+    covered = rows[rows["cov@n"] >= params.coverage_min]
+    verdicts = [contrasts.verdict(r["gap_ci_low"], r["gap_ci_high"], above=params.stability_gap)
+                for _, r in covered.iterrows()]  # fmt: skip
+    holds = "yes" if "yes" in verdicts else ("inconclusive" if "inconclusive" in verdicts else "no")
     top = rows.loc[rows["gap"].idxmax()]
     text = (
-        f"largest cov@n - avg@n gap: {_points(top['gap'])} ({top['experiment']}, {top['tier']}: cov@{top['n']} "
-        f"{_pct(top['cov@n'])}, avg@{top['n']} {_pct(top['avg@n'])}); {len(hits)} of {len(rows)} SFT experiment x "
-        f"tier cells have cov@n >= {_pct(params.coverage_min)} and a gap above {_points(params.stability_gap)}."
+        f"largest cov@n - avg@n gap: {_points(top['gap'])} (CI {_points(top['gap_ci_low'])} to "
+        f"{_points(top['gap_ci_high'])}; {top['experiment']}, {top['tier']}: cov@{top['n']} {_pct(top['cov@n'])}, "
+        f"avg@{top['n']} {_pct(top['avg@n'])}); {verdicts.count('yes')} of {len(rows)} SFT experiment x tier cells "
+        f"have cov@n >= {_pct(params.coverage_min)} and a gap whose paired CI is above {_points(params.stability_gap)}."
     )
-    return _finding(2, "potential vs stability", study, text, not hits.empty)
+    return _finding(2, "potential vs stability", study, text, holds)
 
 
-def finding_scaling(fit: pd.DataFrame, params: AblationsParams) -> dict:
-    """Finding 3: accuracy of scaling_tier grows with log10 N (slope above scaling_min_slope)."""
+def finding_scaling(fit: pd.DataFrame, params: AblationsParams, pairs: pd.DataFrame | None = None) -> dict:
+    """Finding 3: accuracy of scaling_tier grows with log10 N (slope above scaling_min_slope).
+
+    With a slope above it, the verdict is the paired CI of the largest N minus the smallest on that tier (same
+    questions): yes above 0, inconclusive when it straddles 0."""
     study = STUDY_SAYS[3]
     row = fit[fit["tier"] == params.scaling_tier] if not fit.empty else fit
     if row.empty or pd.isna(row["slope"].iloc[0]) or row["n_sizes"].iloc[0] < params.scaling_min_sizes:
@@ -555,13 +630,29 @@ def finding_scaling(fit: pd.DataFrame, params: AblationsParams) -> dict:
     ci_above = pd.notna(r["slope_ci_low"]) and r["slope_ci_low"] > params.scaling_min_slope
     if pd.notna(r["slope_ci_low"]) and not ci_above:
         text = text[:-1] + f" (the CI reaches {params.scaling_min_slope * 100:+.1f}: not significant)."
-    holds = r["slope"] > params.scaling_min_slope and (ci_above or not params.scaling_ci_above)
-    return _finding(3, "log-linear scaling with N", study, text, bool(holds))
+    if r["slope"] <= params.scaling_min_slope or (params.scaling_ci_above and not ci_above):
+        return _finding(3, "log-linear scaling with N", study, text, "no")
+    holds = "yes"
+    rows = _contrast_rows(pairs, "N", params.scaling_tier) if pairs is not None else pd.DataFrame()
+    rows = rows[rows["group"] == r["group"]] if not rows.empty and "group" in r else rows
+    if not rows.empty:
+        widest = rows.loc[[max(rows.index, key=lambda i: (float(rows.at[i, "value"]),
+                                                          -float(rows.at[i, "versus"])))]].iloc[0]  # fmt: skip
+        text = text[:-1] + (f"; on the same questions, N={widest['value']} minus N={widest['versus']}: "
+                            f"{contrasts.describe(widest)}.")  # fmt: skip
+        holds = contrasts.verdict(widest["ci_low"], widest["ci_high"], above=0.0)
+    return _finding(3, "log-linear scaling with N", study, text, holds)
 
 
 def finding_curation(spread: pd.DataFrame, similarity: pd.DataFrame, fit: pd.DataFrame,
-                     params: AblationsParams) -> dict:  # fmt: skip
-    """Finding 4: overall accuracy across categories within +- category_tolerance; similar data gains < doubling."""
+                     params: AblationsParams, pairs: pd.DataFrame | None = None) -> dict:  # fmt: skip
+    """Finding 4: overall accuracy across categories within +- category_tolerance; similar data gains < doubling.
+
+    The spread is read off the paired CI of the best minus the worst category over all questions: within the
+    tolerance when the CI stays below 2 x category_tolerance, inconclusive when it straddles it. The
+    AIME-similar gain on Hard is a paired difference too (similar minus random data), compared with the gain
+    the fitted slope gives for doubling N.
+    """
     study = STUDY_SAYS[4]
     overall = spread[spread["tier"] == ALL_TIERS] if not spread.empty else spread
     if overall.empty or overall["n_categories"].iloc[0] < 2:
@@ -569,20 +660,32 @@ def finding_curation(spread: pd.DataFrame, similarity: pd.DataFrame, fit: pd.Dat
             4, "curation buys little", study, "fewer than two categories of otherwise equal SFT data", None
         )
     r = overall.iloc[0]
-    holds = bool(r["spread"] / 2 <= params.category_tolerance + 1e-12)
     text = (f"overall avg@n across {r['n_categories']} categories spans {_pct(r['min'])} ({r['worst']}) to "
             f"{_pct(r['max'])} ({r['best']}), i.e. {_pct(r['mean'])} +- {_pct(r['spread'] / 2)}")  # fmt: skip
-    means = axis_means(main_group(similarity)) if not similarity.empty else pd.DataFrame()
+    verdicts = ["yes" if r["spread"] / 2 <= params.category_tolerance + 1e-12 else "no"]
+    rows = _contrast_rows(pairs, "C", ALL_TIERS) if pairs is not None else pd.DataFrame()
+    best_worst = rows[rows[["value", "versus"]].isin([r["best"], r["worst"]]).all(axis=1)] if len(
+        rows) else rows  # fmt: skip
+    if not best_worst.empty:
+        row = best_worst.iloc[0]
+        sign = 1.0 if row["value"] == r["best"] else -1.0
+        low, high = sorted([sign * row["ci_low"], sign * row["ci_high"]])
+        text += (f"; best minus worst, paired: {sign * row['difference'] * 100:+.0f} points (CI {low * 100:+.0f} "
+                 f"to {high * 100:+.0f})")  # fmt: skip
+        verdicts = [contrasts.verdict(low, high, below=2 * params.category_tolerance + 1e-12)]
+    similar = _contrast_rows(pairs, "similarity", "hard") if pairs is not None else pd.DataFrame()
+    similar = similar[(similar["value"] == "similar") & (similar["versus"] == "none")] if len(
+        similar) else similar  # fmt: skip
     hard_fit = fit[fit["tier"] == "hard"] if not fit.empty else fit
-    if "hard" in means.index and {"similar", "none"} <= set(means.columns):
-        gain = means.loc["hard", "similar"] - means.loc["hard", "none"]
-        text += f"; AIME-similar data vs random on Hard: {gain * 100:+.1f} points"
+    if not similar.empty:
+        row = similar.iloc[0]
+        text += f"; AIME-similar data vs random on Hard, paired: {contrasts.describe(row)}"
         if not hard_fit.empty and pd.notna(hard_fit["slope"].iloc[0]):
             doubling = hard_fit["slope"].iloc[0] * math.log10(2)
             text += f", doubling N: {doubling * 100:+.1f} points"
-            holds = holds and bool(gain < doubling)
+            verdicts.append(contrasts.verdict(row["ci_low"], row["ci_high"], below=doubling))
     text += f"; holds when the categories stay within +- {_points(params.category_tolerance)} of their midpoint"
-    return _finding(4, "curation buys little", study, text + ".", holds)
+    return _finding(4, "curation buys little", study, text + ".", contrasts.combine(verdicts))
 
 
 def finding_steps(steps: pd.DataFrame, params: AblationsParams) -> dict:
@@ -637,6 +740,7 @@ class AblationAnalysis:
     axes: pd.DataFrame  # experiment_axes.csv
     accuracy: pd.DataFrame  # accuracy_by_tier.csv
     comparisons: dict[str, pd.DataFrame]  # axis -> like-for-like comparison rows (axis_<X>.csv)
+    contrasts: pd.DataFrame  # contrasts.csv: paired differences between the values of each axis, per tier
     scaling: pd.DataFrame  # scaling_fit.csv
     categories: pd.DataFrame  # category_spread.csv
     steps: pd.DataFrame  # step_decomposition.csv
@@ -646,23 +750,34 @@ class AblationAnalysis:
 
 def analyse_ablations(data: AblationInputs, params: AblationsParams) -> AblationAnalysis:
     """Compute every table of the ablations report from checked inputs (:func:`load_ablation_inputs`)."""
-    accuracy = accuracy_by_tier(data, params)
+    outcomes = experiment_outcomes(data, params)
+    accuracy = accuracy_by_tier(data, params, outcomes)
     comparisons = {axis: axis_comparison(accuracy, data.axes, axis) for axis in COMPARED_AXES}
+    members = [c for c in comparisons.values() if not c.empty]
+    pairs = contrasts.axis_contrasts(
+        outcomes,
+        pd.concat(members) if members else pd.DataFrame(),
+        data.tier_of,
+        VALUE_ORDER,
+        confidence=params.confidence,
+    )
     scaling = scaling_fit(comparisons["N"], params.confidence)
     categories = category_spread(comparisons["C"])
     steps = step_decomposition(data)
     findings = pd.DataFrame([
-        finding_medium(accuracy, data.axes, params),
+        finding_medium(accuracy, data.axes, params, pairs),
         finding_stability(accuracy, params),
-        finding_scaling(scaling, params),
-        finding_curation(categories, comparisons["similarity"], scaling, params),
+        finding_scaling(scaling, params, pairs),
+        finding_curation(categories, comparisons["similarity"], scaling, params, pairs),
         finding_steps(steps, params),
         finding_exh(accuracy, params),
     ])  # fmt: skip
     notes = list(data.notes)
     if data.axes.empty:
         notes.append("no experiment has a curate stage: axes unknown, axis comparisons empty")
-    return AblationAnalysis(params, data.axes, accuracy, comparisons, scaling, categories, steps, findings, notes)
+    return AblationAnalysis(
+        params, data.axes, accuracy, comparisons, pairs, scaling, categories, steps, findings, notes
+    )
 
 
 # ---------------------------------------------------------------- figures
@@ -804,11 +919,11 @@ def plot_steps(analysis: AblationAnalysis, out_dir: str | Path | None = None) ->
 
 
 def save_ablation_tables(analysis: AblationAnalysis, out_dir: str | Path) -> dict[str, Path]:
-    """Write experiment_axes.csv, accuracy_by_tier.csv, axis_<X>.csv, scaling_fit.csv, category_spread.csv,
+    """Write experiment_axes.csv, accuracy_by_tier.csv, contrasts.csv, axis_<X>.csv, scaling_fit.csv, category_spread.csv,
     step_decomposition.csv and findings.csv into ``out_dir``; returns name -> path."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    tables = {"experiment_axes": analysis.axes, "accuracy_by_tier": analysis.accuracy,
+    tables = {"experiment_axes": analysis.axes, "accuracy_by_tier": analysis.accuracy, "contrasts": analysis.contrasts,
               "scaling_fit": analysis.scaling, "category_spread": analysis.categories,
               "step_decomposition": analysis.steps, "findings": analysis.findings,
               **{f"axis_{axis}": table for axis, table in analysis.comparisons.items()}}  # fmt: skip

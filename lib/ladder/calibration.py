@@ -104,6 +104,8 @@ def level_table(graded: pd.DataFrame) -> pd.DataFrame:
         "cov@n": (per_question > 0).groupby("level").mean(),
     }).reindex(list(synthetic.LEVELS))  # fmt: skip
     answered = (frame["finish_reason"] == "stop") & frame["extracted_answer"].notna()
+    if "unfinished" in frame:  # a think block never closed: no final answer (graded files before it lack the flag)
+        answered &= ~frame["unfinished"].astype(bool)
     table.loc["all", ["avg@n", "cov@n"]] = [frame["correct"].mean(), math.nan]
     table["stopped_with_answer"] = math.nan
     table.loc["all", "stopped_with_answer"] = answered.mean()

@@ -5,8 +5,9 @@ Rules, in order:
 1. Extraction (:func:`extract_answer`): the last complete ``\\boxed{}``/``\\fbox{}``, else the last
    "Answer:" line or "the answer is" phrase, else the last bold number (``**73**``). Text after a closing
    ``</think>`` is searched first; an answer found only inside a think block (closed or never closed) is
-   used and flagged ``in_think``. The answer is normalised: ``\\text{}``, ``$``, units, degree and percent
-   signs, thousands separators, ``x =`` prefixes and leading zeros go.
+   extracted and flagged ``in_think`` (a never-closed block is graded ``unfinished``, see below). The answer
+   is normalised: ``\\text{}``, ``$``, units, degree and percent signs, thousands separators, ``x =``
+   prefixes and leading zeros go.
 2. AIME integer rule (grader ``aime_int``): when the gold and the extracted answer are both integers,
    compare them as integers. This decides almost every AIME sample without calling Math-Verify.
 3. Math-Verify (grader ``math_verify``) for everything else, with a per-sample timeout (reason
@@ -16,6 +17,15 @@ Rules, in order:
 
 Truncated samples (``finish_reason == "length"``) are always graded incorrect with reason
 ``truncated``; ``answer_matches`` still says whether their extracted answer equals the gold.
+
+Unfinished samples: a response that opens a think block (``<think>``) and never closes it (``</think>``)
+has no final answer, whatever its finish reason (stop, unknown, none); lm-eval logs record no finish reason,
+so there an unclosed think block is the only trace of a cut. They are flagged ``unfinished`` and, by
+default (param ``unfinished_think="incorrect"``), graded incorrect with reason ``unfinished``, the judge not
+asked; ``answer_matches`` still says whether the last answer inside the block equals the gold.
+``unfinished_think="last_answer"`` grades that last answer instead (reason ``ok``/``wrong`` as usual; the flag
+stays). ``finish_reason == "length"`` takes precedence: such a sample is ``truncated``, never ``unfinished``.
+Every truncation summary counts unfinished samples with the truncated ones (``truncated_or_unfinished``).
 
 Usage::
 
@@ -67,6 +77,9 @@ class GradeParams(StageParams):
     cross_check_samples: int = Field(
         500, ge=0
     )  # integer-rule samples also graded by Math-Verify to find disagreements; 0: off
+    unfinished_think: Literal["incorrect", "last_answer"] = (
+        "incorrect"  # <think> never closed: incorrect (reason unfinished) | last_answer (grade its last answer)
+    )
     examples_per_reason: int = Field(2, ge=0)  # examples shown per reason in the notebook
     seed: int = 0  # seed for choosing cross-checked samples and examples
 
@@ -75,6 +88,12 @@ class GradeParams(StageParams):
 # Extraction
 
 THINK_OPEN, THINK_CLOSE = "<think>", "</think>"
+UNFINISHED_THINK_RULES = ("incorrect", "last_answer")
+
+
+def has_unclosed_think(text: str | None) -> bool:
+    """The response opens a think block and never closes it: the model ran out of budget or the log was cut."""
+    return isinstance(text, str) and THINK_OPEN in text and THINK_CLOSE not in text
 
 
 @dataclass(frozen=True)
@@ -178,7 +197,7 @@ def _regions(text: str) -> list[tuple[str, bool]]:
     if THINK_CLOSE in text:
         cut = text.rfind(THINK_CLOSE)
         return [(text[cut + len(THINK_CLOSE) :], False), (text[:cut], True)]
-    if THINK_OPEN in text:  # never closed: usually a truncated or runaway trace
+    if THINK_OPEN in text:  # never closed (has_unclosed_think): usually a truncated or runaway trace
         cut = text.find(THINK_OPEN)
         return [(text[:cut], False), (text[cut:], True)]
     return [(text, False)]
@@ -300,10 +319,16 @@ class SampleGrade:
     """The verdict on one sample."""
 
     extracted: ExtractedAnswer | None
-    answer_matches: bool  # the extracted answer equals the gold (ignores truncation)
-    correct: bool  # answer_matches and not truncated
+    answer_matches: bool  # the extracted answer equals the gold (ignores truncation and unclosed think blocks)
+    correct: bool  # answer_matches and not truncated (nor unfinished, unless the last_answer rule)
     grader: str  # aime_int | math_verify | judge | none
-    reason: str  # ok | wrong | no_answer | truncated | timeout | unparsable | error | no_gold
+    reason: str  # ok | wrong | no_answer | truncated | unfinished | timeout | unparsable | error | no_gold
+    unfinished: bool = False  # a <think> block opened and never closed, finish reason not "length"
+
+
+def _check_unfinished_think(rule: str) -> None:
+    if rule not in UNFINISHED_THINK_RULES:
+        raise ValueError(f"unfinished_think '{rule}': expected one of {', '.join(UNFINISHED_THINK_RULES)}")
 
 
 def grade_sample(
@@ -314,12 +339,20 @@ def grade_sample(
     math_verify_timeout_s: int = 5,
     judge: Judge | None = None,
     problem: str = "",
+    unfinished_think: str = "incorrect",
 ) -> SampleGrade:
-    """Grade one response against its gold answer with the rules of the module docstring."""
+    """Grade one response against its gold answer with the rules of the module docstring.
+
+    ``unfinished_think``: ``"incorrect"`` (a response whose think block never closes has no final answer:
+    reason ``unfinished``) or ``"last_answer"`` (grade the last answer inside the block; still flagged).
+    """
+    _check_unfinished_think(unfinished_think)
     extracted = extract_answer(response)
     truncated = finish_reason == "length"
+    unfinished = not truncated and has_unclosed_think(response)
+    no_final_answer = truncated or (unfinished and unfinished_think == "incorrect")
     if gold is None or pd.isna(gold) or not str(gold).strip():
-        return SampleGrade(extracted, False, False, "none", "no_gold")
+        return SampleGrade(extracted, False, False, "none", "no_gold", unfinished)
     gold = str(gold).strip()
     matches, grader, status = False, "none", "no_answer"
     if extracted is not None:
@@ -330,17 +363,19 @@ def grade_sample(
         else:
             matches, status = math_verify_equal(gold, extracted, math_verify_timeout_s)
             grader = "math_verify"
-    if judge is not None and status != "ok" and not truncated:
+    if judge is not None and status != "ok" and not no_final_answer:
         verdict = judge(problem, gold, response or "", extracted)
         if verdict is not None:
             matches, grader, status = bool(verdict), "judge", "ok"
     if truncated:
         reason = "truncated"
+    elif no_final_answer:
+        reason = "unfinished"
     elif status == "ok":
         reason = "ok" if matches else "wrong"
     else:
         reason = status
-    return SampleGrade(extracted, matches, matches and not truncated, grader, reason)
+    return SampleGrade(extracted, matches, matches and not no_final_answer, grader, reason, unfinished)
 
 
 def grade_frame(
@@ -351,20 +386,24 @@ def grade_frame(
     cross_check_samples: int = 0,
     seed: int = 0,
     problems: pd.DataFrame | None = None,
+    unfinished_think: str = "incorrect",
 ) -> pd.DataFrame:
     """Grade every row of a samples table; returns it with :data:`ladder.schema.GRADED_COLUMNS` added.
 
     Extra columns: ``answer_matches`` (extracted == gold, whatever the truncation), ``extraction_method``,
     ``answer_in_think`` and ``math_verify_correct`` (Math-Verify's verdict on up to ``cross_check_samples``
     integer-rule samples, chosen with ``seed``; <NA> elsewhere), used by :func:`grader_disagreements`.
-    ``problems`` (question_id -> problem) is only needed by a judge.
+    ``problems`` (question_id -> problem) is only needed by a judge. ``unfinished_think``: the rule for responses
+    whose think block never closes, see :func:`grade_sample`.
     """
+    _check_unfinished_think(unfinished_think)
     samples = schema.conform_samples(samples, "<samples to grade>")
     problem_of = dict(zip(problems["question_id"], problems["problem"], strict=True)) if problems is not None else {}
     grades = [
         grade_sample(
             response, gold, finish,
             math_verify_timeout_s=math_verify_timeout_s, judge=judge, problem=problem_of.get(qid, ""),
+            unfinished_think=unfinished_think,
         )
         for response, gold, finish, qid in zip(
             samples["response"].tolist(), samples["gold"].tolist(), samples["finish_reason"].tolist(),
@@ -377,6 +416,7 @@ def grade_frame(
     out["grader"] = [g.grader for g in grades]
     out["reason"] = [g.reason for g in grades]
     out["truncated"] = out["finish_reason"] == "length"
+    out["unfinished"] = [g.unfinished for g in grades]
     out["answer_matches"] = [g.answer_matches for g in grades]
     out["extraction_method"] = [g.extracted.method if g.extracted else None for g in grades]
     out["answer_in_think"] = [bool(g.extracted and g.extracted.in_think) for g in grades]
@@ -436,13 +476,32 @@ def reason_counts(graded: pd.DataFrame) -> pd.DataFrame:
     return counts.sort_values(["model", "n"], ascending=[True, False], ignore_index=True)
 
 
+def _unfinished(graded: pd.DataFrame) -> pd.Series:
+    """The ``unfinished`` flag; False throughout for frames graded before it existed."""
+    if "unfinished" not in graded.columns:
+        return pd.Series(False, index=graded.index)
+    return graded["unfinished"].astype("boolean").fillna(False).astype(bool)
+
+
+def truncated_or_unfinished(graded: pd.DataFrame) -> pd.Series:
+    """Samples without a final answer because they were cut: ``truncated`` (finish reason "length") or
+    ``unfinished`` (a think block never closed). Every truncation count and rate is of this."""
+    return graded["truncated"].astype(bool) | _unfinished(graded)
+
+
 def truncation_summary(graded: pd.DataFrame) -> pd.DataFrame:
-    """Per model: samples, accuracy, truncation rate, unknown finish reasons, extraction failures, answers in think."""
+    """Per model: samples, accuracy, truncation rate, unknown finish reasons, extraction failures, answers in think.
+
+    ``truncated_or_unfinished`` is the truncation rate: cut at the token limit (``truncated``) or with a think block
+    never closed (``unfinished``, the only trace of a cut in logs without finish reasons), shown apart as well.
+    """
     flags = pd.DataFrame(
         {
             "model": graded["model"],
             "accuracy": graded["correct"].astype(bool),
+            "truncated_or_unfinished": truncated_or_unfinished(graded),
             "truncated": graded["truncated"].astype(bool),
+            "unfinished": _unfinished(graded),
             "truncated_but_matching": (graded["truncated"] & graded["answer_matches"]).astype(bool),
             "finish_reason_unknown": graded["finish_reason"] == "unknown",
             "no_answer": graded["reason"] == "no_answer",
@@ -451,6 +510,37 @@ def truncation_summary(graded: pd.DataFrame) -> pd.DataFrame:
     )
     by_model = flags.groupby("model", observed=True)
     return by_model.size().rename("samples").to_frame().join(by_model.mean()).reset_index()
+
+
+def unfinished_summary(graded: pd.DataFrame) -> pd.DataFrame:
+    """Per model: how the ``unfinished_think`` rule changes the score.
+
+    Columns: ``samples``; ``unfinished`` (think block opened and never closed, not cut at the token limit);
+    ``unfinished_with_answer`` (of those, an answer was found, almost always inside the block);
+    ``unfinished_matching`` (of those, the answer equals the gold); ``accuracy_incorrect`` and
+    ``accuracy_last_answer``: accuracy under each rule (``incorrect``, the default: unfinished samples count as
+    wrong; ``last_answer``: their last answer is graded), whichever rule ``graded`` was graded with;
+    ``accuracy_change``: the second minus the first.
+    """
+    unfinished = _unfinished(graded)
+    matches = graded["answer_matches"].astype(bool)
+    settled = graded["correct"].astype(bool) & ~unfinished  # the same under both rules
+    flags = pd.DataFrame(
+        {
+            "model": graded["model"],
+            "unfinished": unfinished,
+            "unfinished_with_answer": unfinished & graded["extracted_answer"].notna(),
+            "unfinished_matching": unfinished & matches,
+            "accuracy_incorrect": settled,
+            "accuracy_last_answer": settled | (unfinished & matches),
+        }
+    )
+    by_model = flags.groupby("model", observed=True, sort=True)
+    counts = by_model[["unfinished", "unfinished_with_answer", "unfinished_matching"]].sum().astype(int)
+    rates = by_model[["accuracy_incorrect", "accuracy_last_answer"]].mean()
+    out = by_model.size().rename("samples").to_frame().join(counts).join(rates)
+    out["accuracy_change"] = out["accuracy_last_answer"] - out["accuracy_incorrect"]
+    return out.reset_index()
 
 
 def grade_examples(graded: pd.DataFrame, per_reason: int = 2, seed: int = 0) -> pd.DataFrame:
@@ -532,6 +622,7 @@ def grade_stage(
     graded = grade_frame(
         samples, math_verify_timeout_s=params.math_verify_timeout_s, judge=judge,
         cross_check_samples=params.cross_check_samples, seed=params.seed, problems=problems,
+        unfinished_think=params.unfinished_think,
     )  # fmt: skip
     schema.write_table(graded, Path(output_dir) / "graded.parquet")
     return graded
@@ -549,6 +640,7 @@ def _cli(args: argparse.Namespace) -> int:
             math_verify_timeout_s=args.timeout,
             judge=make_judge(args.judge),
             cross_check_samples=args.cross_check,
+            unfinished_think=args.unfinished_think,
         )
         schema.write_table(graded, args.out)
         summary = reason_counts(graded)
@@ -570,4 +662,8 @@ def add_cli(subparsers) -> None:
     parser.add_argument("--timeout", type=int, default=5, help="Math-Verify timeout per sample, seconds")
     parser.add_argument("--judge", default="", help="optional LLM judge, 'openai:MODEL' (default off)")
     parser.add_argument("--cross-check", type=int, default=0, help="integer-rule samples also checked by Math-Verify")
+    parser.add_argument(
+        "--unfinished-think", choices=UNFINISHED_THINK_RULES, default="incorrect",
+        help="a response whose <think> never closes: incorrect (reason unfinished, the default) or last_answer",
+    )  # fmt: skip
     parser.set_defaults(func=_cli)

@@ -36,11 +36,15 @@ SAMPLE_COLUMNS: Mapping[str, tuple[str, str]] = {
 
 GRADED_COLUMNS: Mapping[str, tuple[str, str]] = {
     "extracted_answer": ("string", "answer extracted from the response; <NA> when none"),
-    "correct": ("bool", "graded correct; truncated samples are always False"),
+    "correct": ("bool", "graded correct; truncated samples are always False, unfinished ones by default"),
     "grader": ("string", "which rule decided: aime_int | math_verify | judge | none"),
-    "reason": ("string", "why: ok | wrong | no_answer | truncated | timeout | ..."),
+    "reason": ("string", "why: ok | wrong | no_answer | truncated | unfinished | timeout | ..."),
     "truncated": ("bool", "finish_reason == 'length'"),
+    "unfinished": ("bool", "a <think> block opened and never closed, finish_reason not 'length' (a cut)"),
 }
+
+# Graded columns added after graded files were first written: value for files without them.
+GRADED_DEFAULTS: Mapping[str, object] = {"unfinished": False}
 
 KEY_COLUMNS = ("model", "question_id", "sample_idx")
 
@@ -83,6 +87,10 @@ def conform_samples(frame: pd.DataFrame, source: str | Path = "<samples>") -> pd
 
 
 def conform_graded(frame: pd.DataFrame, source: str | Path = "<graded>") -> pd.DataFrame:
+    """Check a graded table; columns of :data:`GRADED_DEFAULTS` missing from older files get their default."""
+    missing = {name: value for name, value in GRADED_DEFAULTS.items() if name not in frame.columns}
+    if missing:
+        frame = frame.assign(**missing)
     return conform(frame, {**SAMPLE_COLUMNS, **GRADED_COLUMNS}, source)
 
 

@@ -4,7 +4,7 @@ The study's numbers live in ``data/study_numbers.yaml`` (tier means per model gr
 Figure 1, and the numbers behind its six findings). Two tables put them beside this run's:
 
 * :func:`tiers_vs_study` (notebook 50_tiers): per model group (base, small-scale SFT, large) and tier, the
-  study's mean avg@8 and this run's, the difference and a bootstrap CI of this run's value;
+  study's mean avg@8 and this run's, the difference and a CI of this run's value;
 * :func:`findings_vs_study` (notebook 60_ablations): each finding's number (e.g. Hard plateau 65%, QwQ 71% on
   Hard, 0% on Exh) and the matching value of this run, where the run has the experiments to compute it.
 
@@ -91,15 +91,13 @@ def group_tier_means(
     graded: pd.DataFrame,
     tier_of: Mapping[str, str],
     groups: Mapping[str, Sequence[str]],
-    n_bootstrap: int = 1000,
     confidence: float = 0.95,
-    seed: int = 0,
 ) -> pd.DataFrame:
-    """Mean avg@n of each group of models per tier (and 'all'), with a bootstrap CI.
+    """Mean avg@n of each group of models per tier (and 'all'), with a CI (``ladder.metrics.mean_interval``).
 
     A group's samples are pooled per question (models side by side, each cut to the group's smallest n), so the
-    point estimate is the mean of the models' avg@n and the CI resamples questions, then the pooled samples of
-    each question (``ladder.metrics``). Models absent from ``graded`` are left out and named in ``note``.
+    point estimate is the mean of the models' avg@n and the CI is over questions of the pooled per-question
+    accuracies. Models absent from ``graded`` are left out and named in ``note``.
     """
     outcomes = metrics.outcomes_from_graded(graded, unequal_n="truncate")
     rows = []
@@ -119,8 +117,7 @@ def group_tier_means(
             ids = [q for q in qids if tier == "all" or tier_of.get(q) == tier]
             if not ids:
                 continue
-            res = metrics.metric_suite(group_oc.subset(ids), ["avg@n"], n_bootstrap=n_bootstrap,
-                                       confidence=confidence, seed=seed)["avg@n"]  # fmt: skip
+            res = metrics.metric_suite(group_oc.subset(ids), ["avg@n"], confidence=confidence)["avg@n"]
             rows.append({"group": group, "tier": tier, "this_run": res.statistic, "ci_low": res.ci_low,
                          "ci_high": res.ci_high, "models": ", ".join(present), "n_questions": len(ids),
                          "n": n, "note": note})  # fmt: skip
@@ -174,7 +171,7 @@ def tiers_vs_study(
     """Notebook 50_tiers: the study's tier means per model group vs this run's, with differences and CIs.
 
     Groups are the tiers stage's roles (base_models, sft_models, reference_models); tiers are the ones the
-    analysis used (``analysis.tier_of``); bootstrap settings are the stage's params. With ``out_dir`` the table
+    analysis used (``analysis.tier_of``); the CI level is the stage's. With ``out_dir`` the table
     is also written there as ``study_tier_means.csv``.
     """
     numbers = numbers or load_study_numbers()
@@ -185,7 +182,7 @@ def tiers_vs_study(
     if "benchmark" in rows.columns:
         rows = rows[rows["benchmark"].astype(str) == p.benchmark]
     rows = rows.assign(question_id=rows["question_id"].astype(str), model=rows["model"].astype(str))
-    this_run = group_tier_means(rows, analysis.tier_of, groups, p.n_bootstrap, p.confidence, p.seed)
+    this_run = group_tier_means(rows, analysis.tier_of, groups, p.confidence)
     table = compare_tier_means(this_run, roles, numbers, p.benchmark)
     if out_dir is not None:
         table.to_csv(Path(out_dir) / "study_tier_means.csv", index=False)
@@ -232,7 +229,7 @@ def finding_value(finding: StudyFinding, analysis: AblationAnalysis) -> dict | s
         rows = sft[sft["tier"].isin(analysis.params.stability_tiers)]
         if rows.empty:
             return "no SFT experiment with questions in the stability tiers"
-        return _row_value(rows, "max", "gap", note="cov@n - avg@n; no CI for a difference of two bootstrapped metrics")
+        return _row_value(rows, "max", "gap", note="cov@n - avg@n of one model, with its paired CI")
     if key == "hard_plateau":
         sized = axes[axes["role"] == "sft"]
         if sized.empty:

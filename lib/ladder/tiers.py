@@ -4,12 +4,15 @@ Reads graded tables (``ladder.schema``; one row per model x question x sample) o
 answers the study's per-question questions:
 
 * which tier each question is in: the study's fixed lists (``data/aime24_tiers.yaml`` through
-  ``ladder.benchmarks``; for the synthetic mini-ladder its levels by construction) and the study's rules applied to this panel (base > 50% -> easy; small-SFT
-  > 50% -> medium; every model < 10% -> exh; the rest hard), compared question by question;
+  ``ladder.benchmarks``; for the synthetic mini-ladder its levels by construction) and the study's rules applied
+  to this panel (base > 50% -> easy; small-SFT > 50% -> medium; accuracy over all the panel's samples < 10% ->
+  exh, the study's "below 10% across all models" as it applied it (option ``exh_rule: every_model``: each model
+  < 10%); the rest hard), compared question by question;
 * how hard each question is on a continuous scale: a Rasch (or 2PL) fit with a CI per question;
 * how ladder-like the panel is: does a model that solves a harder question also solve the easier ones
   (per-model consistency, Loevinger's H, Guttman's reproducibility);
-* per model x tier: avg@n, cov@n / cov@k, unbiased pass@k and maj@n with bootstrap CIs (``ladder.metrics``).
+* per model x tier: avg@n, cov@n / cov@k, unbiased pass@k and maj@n with CIs (``ladder.metrics``);
+* what SFT changed: each SFT model minus each base model per tier, with paired CIs (``ladder.contrasts``).
 
 Usage::
 
@@ -35,7 +38,7 @@ import pandas as pd
 from pydantic import ValidationError, field_validator
 from scipy import optimize, stats
 
-from ladder import benchmarks, metrics, paths, schema
+from ladder import benchmarks, contrasts, metrics, paths, schema
 from ladder.params import StageParams
 
 TIER_ORDER = benchmarks.TIER_ORDER  # easy, medium, hard, exh
@@ -55,17 +58,21 @@ class TiersParams(StageParams):
     base_models: list[str] = []  # role "base": their mean avg@n > easy_threshold makes a question easy
     sft_models: list[str] = []  # role "small-scale SFT": mean avg@n > medium_threshold makes it medium
     reference_models: list[str] = []  # other panel members (large-scale post-training, tools): a group of their own
-    exh_models: list[str] = []  # models that must all stay below exh_threshold for exh; empty: the whole panel
+    exh_models: list[str] = []  # models whose samples the exh rule reads (exh_rule); empty: the whole panel
     easy_threshold: float = 0.5  # study: base model above 50% -> easy
     medium_threshold: float = 0.5  # study: small-scale SFT models above 50% -> medium
     exh_threshold: float = 0.1  # study: below 10% across all models -> exh
+    # How "below exh_threshold across all models" is read. panel_mean (the study's lists): correct / samples pooled
+    # over exh_models (id 89: 3 of 48 samples, 6.3%, though one model solved it 1 of 8); every_model: each of them
+    # below it (on the study's panel ids 62 and 89 become hard).
+    exh_rule: Literal["panel_mean", "every_model"] = "panel_mean"
     tier_source: Literal["study", "rule"] = "study"  # tiers for tiers.csv and figures: the benchmark's own, or rules
     tier_version: str = ""  # version of the study's lists in data/aime24_tiers.yaml; empty: the file's default
     ks: list[int] = [2, 4]  # k of cov@k (first k samples) and unbiased pass@k, beside avg@n, cov@n, maj@n
     unequal_n: Literal["error", "truncate"] = "error"  # unequal samples per question: fail, or use the first n_min
-    n_bootstrap: int = 1000  # resamples of the bootstrap over questions and samples (0: no CIs)
+    n_bootstrap: int = 1000  # resamples of the bootstrap over models of Loevinger's H (0: no CI)
     confidence: float = 0.95  # two-sided level of every CI
-    seed: int = 0  # bootstrap seed: same seed, same tables
+    seed: int = 0  # seed of that bootstrap: same seed, same tables
     irt_model: Literal["rasch", "2pl"] = "rasch"  # item response model for question difficulty
     irt_prior_sd: float = 3.0  # sd (logits) of the normal prior on abilities and difficulties; keeps 0/n finite
     solve_threshold: float = 0.5  # ladder consistency: a model solves a question when its avg@n is at least this
@@ -217,27 +224,41 @@ def _id_key(qid: str):
     return (0, int(qid), "") if str(qid).isdigit() else (1, 0, str(qid))
 
 
-def rule_tiers(accuracy: pd.DataFrame, params: TiersParams) -> pd.DataFrame:
+def rule_tiers(
+    accuracy: pd.DataFrame, params: TiersParams, samples: Mapping[str, int] | pd.Series | None = None
+) -> pd.DataFrame:
     """The study's rules on this panel: one row per question with the group means and the rule's tier.
 
     In order: mean avg@n of ``base_models`` > easy_threshold -> easy; of ``sft_models`` > medium_threshold
-    -> medium; every model of ``exh_models`` (default: the panel) < exh_threshold -> exh; else hard.
+    -> medium; ``exh_rule`` below exh_threshold -> exh; else hard. The exh rule reads ``exh_models`` (default:
+    the panel): ``panel_mean`` is the accuracy over all their samples pooled (correct / samples; ``samples``
+    gives each model's n per question, default equal n: the mean of their avg@n), ``every_model`` their best
+    avg@n (``panel_max``). Both columns are in the table whichever rule decides.
     """
     if not params.base_models or not params.sft_models:
         raise TiersError("rule-based tiering needs base_models and sft_models (CLI: --base MODEL --sft M1,M2)")
     exh_models = params.exh_models or list(accuracy.columns)
+    if samples is None:
+        weights = pd.Series(1.0, index=exh_models)  # equal n: the pooled accuracy is the mean of their avg@n
+    else:
+        weights = pd.Series(samples, dtype=float).reindex(exh_models)
+    if weights.isna().any() or (weights <= 0).any():
+        raise TiersError(f"samples per question must be given and positive for every exh model, got {dict(weights)}")
+    exh = accuracy[exh_models]
     table = pd.DataFrame(
         {
             "base_mean": accuracy[params.base_models].mean(axis=1),
             "sft_mean": accuracy[params.sft_models].mean(axis=1),
-            "panel_max": accuracy[exh_models].max(axis=1),
+            "panel_mean": exh.mul(weights, axis=1).sum(axis=1) / weights.sum(),
+            "panel_max": exh.max(axis=1),
         }
     )
+    exh_column = "panel_mean" if params.exh_rule == "panel_mean" else "panel_max"
     table["rule_tier"] = np.select(
         [
             table["base_mean"] > params.easy_threshold,
             table["sft_mean"] > params.medium_threshold,
-            table["panel_max"] < params.exh_threshold,
+            table[exh_column] < params.exh_threshold,
         ],
         ["easy", "medium", "exh"],
         default="hard",
@@ -260,17 +281,22 @@ def disagreements(comparison: pd.DataFrame | None) -> pd.DataFrame:
     ``None`` (no rule-based tiering: roles not given) gives an empty table.
     """
     if comparison is None:
-        return pd.DataFrame(columns=["study_tier", "base_mean", "sft_mean", "panel_max", "rule_tier", "agree"])
+        columns = ["study_tier", "base_mean", "sft_mean", "panel_mean", "panel_max", "rule_tier", "agree"]
+        return pd.DataFrame(columns=columns)
     return comparison[comparison["agree"].eq(False).fillna(False).astype(bool)]
 
 
 def panel_summary(graded: pd.DataFrame) -> pd.DataFrame:
-    """One row per model and benchmark: questions, samples per question (min and max), accuracy, truncated share."""
-    table = graded.groupby(["model", "benchmark"], sort=True).agg(
+    """One row per model and benchmark: questions, samples per question (min and max), accuracy, and the share of
+    samples cut at the token limit (truncated), with an unclosed think block (unfinished), or either."""
+    flags = graded.assign(truncated_or_unfinished=graded["truncated"] | graded["unfinished"])
+    table = flags.groupby(["model", "benchmark"], sort=True).agg(
         questions=("question_id", "nunique"),
         samples=("sample_idx", "size"),
         accuracy=("correct", "mean"),
+        truncated_or_unfinished=("truncated_or_unfinished", "mean"),
         truncated=("truncated", "mean"),
+        unfinished=("unfinished", "mean"),
     )
     per_question = graded.groupby(["model", "benchmark", "question_id"]).size().groupby(["model", "benchmark"])
     table["n_min"], table["n_max"] = per_question.min(), per_question.max()
@@ -541,6 +567,7 @@ class TierAnalysis:
     consistency: Consistency
     questions: pd.DataFrame  # questions.csv
     tiers: pd.DataFrame  # tiers.csv
+    sft_vs_base: pd.DataFrame  # sft_vs_base.csv: paired differences per tier (ladder.contrasts)
     groups: dict[str, list[str]] = field(default_factory=dict)  # role group -> models, for the figures
     notes: list[str] = field(default_factory=list)
 
@@ -553,7 +580,9 @@ class TierAnalysis:
 def tier_metrics(
     outcomes: Mapping[str, metrics.Outcomes], tier_of: Mapping[str, str], params: TiersParams
 ) -> pd.DataFrame:
-    """One row per model x tier (and 'all'): avg@n, cov@n, cov@k, pass@k, maj@n, each with CI columns."""
+    """One row per model x tier (and 'all'): avg@n, cov@n, cov@k, pass@k, maj@n, each with CI columns.
+
+    The CIs are :func:`ladder.metrics.mean_interval`: for the population of questions like this tier's."""
     names = ["avg@n", "cov@n", *[f"cov@{k}" for k in params.ks], *[f"pass@{k}" for k in params.ks], "maj@n"]
     tier_names = [t for t in TIER_ORDER if t in set(tier_of.values())]
     tier_names += sorted(set(tier_of.values()) - set(TIER_ORDER))
@@ -563,9 +592,7 @@ def tier_metrics(
             ids = [q for q in oc.question_ids if tier == ALL_TIERS or tier_of.get(q) == tier]
             if not ids:
                 continue
-            suite = metrics.metric_suite(
-                oc.subset(ids), names, n_bootstrap=params.n_bootstrap, confidence=params.confidence, seed=params.seed
-            )
+            suite = metrics.metric_suite(oc.subset(ids), names, confidence=params.confidence)
             row = {"model": model, "tier": tier, "n_questions": len(ids), "n": oc.n}
             for name, res in suite.items():
                 row[name], row[f"{name}_ci_low"], row[f"{name}_ci_high"] = res.statistic, res.ci_low, res.ci_high
@@ -603,7 +630,7 @@ def analyse_panel(graded: pd.DataFrame, params: TiersParams) -> TierAnalysis:
     study = reference_tiers(params.benchmark, params.tier_version)
     comparison = None
     if params.base_models and params.sft_models:
-        comparison = compare_tiers(study, rule_tiers(accuracy, params))
+        comparison = compare_tiers(study, rule_tiers(accuracy, params, {m: oc.n for m, oc in outcomes.items()}))
     else:
         notes.append("rule-based tiering skipped: give base_models and sft_models (CLI --base, --sft)")
     if params.tier_source == "study":
@@ -658,6 +685,9 @@ def analyse_panel(graded: pd.DataFrame, params: TiersParams) -> TierAnalysis:
         consistency=consistency,
         questions=questions.reset_index(),
         tiers=tier_metrics(outcomes, tier_of, params),
+        sft_vs_base=contrasts.sft_vs_base(
+            outcomes, tier_of, params.sft_models, params.base_models, confidence=params.confidence
+        ),
         groups=groups,
         notes=notes,
     )
@@ -701,6 +731,7 @@ def save_tier_tables(analysis: TierAnalysis, out_dir: str | Path) -> dict[str, P
     tables = {
         "questions": (analysis.questions, False),
         "tiers": (analysis.tiers, False),
+        "sft_vs_base": (analysis.sft_vs_base, False),
         "question_accuracy": (analysis.question_accuracy, False),
         "irt_models": (analysis.irt.models, True),
         "consistency": (analysis.consistency.summary, True),
@@ -754,6 +785,8 @@ def cmd_tiers(args: argparse.Namespace) -> int:
         "easy_threshold": args.easy_threshold,
         "medium_threshold": args.medium_threshold,
         "exh_threshold": args.exh_threshold,
+        "exh_rule": args.exh_rule,
+        "exh_models": args.exh_models or [],
         "ladder_lines": args.lines,
     }
     if args.ks:
@@ -781,7 +814,7 @@ def add_cli(sub: argparse._SubParsersAction) -> None:
     parser.add_argument("--reference", help="other panel models drawn as a group, comma-separated")
     parser.add_argument("--benchmark", default="aime24")
     parser.add_argument("--tier-source", choices=["study", "rule"], help="tiers for tiers.csv (default: study)")
-    parser.add_argument("--n-bootstrap", type=int, default=1000)
+    parser.add_argument("--n-bootstrap", type=int, default=1000, help="bootstrap resamples of the consistency CI")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--unequal-n", choices=["error", "truncate"], default="error")
     parser.add_argument("--irt", choices=["rasch", "2pl"], default="rasch")
@@ -789,6 +822,16 @@ def add_cli(sub: argparse._SubParsersAction) -> None:
     parser.add_argument("--ks", help="k values of cov@k and pass@k, comma-separated (default 2,4)")
     parser.add_argument("--easy-threshold", type=float, default=0.5, help="base mean above this: easy")
     parser.add_argument("--medium-threshold", type=float, default=0.5, help="small-SFT mean above this: medium")
-    parser.add_argument("--exh-threshold", type=float, default=0.1, help="every model below this: exh")
+    parser.add_argument(
+        "--exh-threshold", type=float, default=0.1, help="exh: accuracy below this, read as --exh-rule says"
+    )
+    parser.add_argument(
+        "--exh-rule",
+        choices=["panel_mean", "every_model"],
+        default="panel_mean",
+        help="panel_mean (the study's lists): all exh models' samples pooled below --exh-threshold; "
+        "every_model: each of them below it",
+    )
+    parser.add_argument("--exh-models", help="models the exh rule reads, comma-separated (default: the whole panel)")
     parser.add_argument("--lines", choices=["model", "group"], default="model", help="ladder figure lines")
     parser.set_defaults(func=cmd_tiers)

@@ -33,21 +33,38 @@ def settings_table(samples: pd.DataFrame) -> pd.DataFrame:
     return out.reset_index()
 
 
+def _unfinished(samples: pd.DataFrame) -> pd.Series:
+    """A think block opened and never closed, not cut at the token limit: graded ``unfinished`` (ladder.grade)."""
+    from ladder.grade import has_unclosed_think
+
+    unclosed = samples["response"].map(has_unclosed_think).astype(bool)
+    return unclosed & (samples["finish_reason"] != "length").fillna(True).astype(bool)
+
+
 def truncation_table(samples: pd.DataFrame) -> pd.DataFrame:
-    """Per model: samples, truncated (finish_reason 'length'), rate with a 95% Wilson interval, token stats."""
+    """Per model: samples, truncation rate with a 95% Wilson interval, token stats.
+
+    The truncation rate counts ``truncated_or_unfinished``: ``truncated`` (finish_reason 'length') and
+    ``unfinished`` (a think block never closed otherwise; the grade stage scores both as cut).
+    """
     from statsmodels.stats.proportion import proportion_confint
 
     rows = []
+    unfinished_of = _unfinished(samples)
     for model, group in samples.groupby("model", sort=False):
         truncated = int((group["finish_reason"] == "length").sum())
-        low, high = proportion_confint(truncated, len(group), alpha=0.05, method="wilson")
+        unfinished = int(unfinished_of.loc[group.index].sum())
+        cut = truncated + unfinished
+        low, high = proportion_confint(cut, len(group), alpha=0.05, method="wilson")
         tokens = group["n_tokens"].astype("Float64")
         rows.append(
             {
                 "model": model,
                 "samples": len(group),
                 "truncated": truncated,
-                "truncation_rate": truncated / len(group),
+                "unfinished": unfinished,
+                "truncated_or_unfinished": cut,
+                "truncation_rate": cut / len(group),
                 "ci_low": low,
                 "ci_high": high,
                 "unknown_finish": int((group["finish_reason"] == "unknown").sum()),
@@ -60,8 +77,19 @@ def truncation_table(samples: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+UNFINISHED_LABEL = "unclosed think (unfinished)"
+ENDINGS = ("stop", "length (truncated)", UNFINISHED_LABEL, "unknown")
+
+
+def endings(samples: pd.DataFrame) -> pd.Series:
+    """How each sample ended, one of :data:`ENDINGS`: its finish reason, or an unclosed think block (unfinished)."""
+    finished = samples["finish_reason"].map({"stop": "stop", "length": "length (truncated)"}).fillna("unknown")
+    return finished.astype(object).where(~_unfinished(samples), UNFINISHED_LABEL)
+
+
 def token_length_figure(samples: pd.DataFrame, out_dir: str | Path | None = None):
-    """Histogram of generated tokens, one panel per model, stacked by finish reason; saved as ``token_lengths.png``.
+    """Histogram of generated tokens, one panel per model, stacked by how the sample ended (finish reason, or a
+    think block never closed: unfinished, counted with the truncated); saved as ``token_lengths.png``.
 
     Built on ``matplotlib.figure.Figure`` (no pyplot state), so a notebook cell shows it exactly once.
     """
@@ -70,10 +98,7 @@ def token_length_figure(samples: pd.DataFrame, out_dir: str | Path | None = None
 
     from ladder.plots import save_figure
 
-    data = samples.assign(
-        n_tokens=samples["n_tokens"].astype("float64"),
-        finished=samples["finish_reason"].map({"stop": "stop", "length": "length (truncated)"}).fillna("unknown"),
-    )
+    data = samples.assign(n_tokens=samples["n_tokens"].astype("float64"), finished=endings(samples))
     models = list(dict.fromkeys(data["model"]))
     fig = Figure(figsize=(7, 2.6 * len(models)))
     axes = fig.subplots(len(models), 1, squeeze=False, sharex=True)
@@ -86,7 +111,7 @@ def token_length_figure(samples: pd.DataFrame, out_dir: str | Path | None = None
             multiple="stack",
             bins=30,
             ax=ax,
-            hue_order=["stop", "length (truncated)", "unknown"],
+            hue_order=list(ENDINGS),
         )
         ax.axvline(float(part["max_new_tokens"].max()), color="black", linestyle="--", linewidth=1)
         ax.set_title(f"{model}: generated tokens (dashed: max_new_tokens)")

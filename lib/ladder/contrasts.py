@@ -1,0 +1,177 @@
+"""Paired comparisons: one model (or group of replicate experiments) minus another, per tier, on the same questions.
+
+Every comparison the book draws is a difference on the same questions: SFT vs base per tier (notebook
+50_tiers), long vs short, R1 vs Gemini, N vs 2N, similar vs random data (notebook 60_ablations). Each row here
+is such a difference with its own paired interval (:func:`ladder.metrics.paired_difference`), and
+:func:`verdict` reads a claim off that interval instead of off two separate intervals.
+
+Usage::
+
+    from ladder import contrasts
+    table = contrasts.sft_vs_base(outcomes, tier_of, ["s1.1-32B"], ["Qwen2.5-32B-Instruct"])
+    contrasts.verdict(row["ci_low"], row["ci_high"], above=0.0)      # "yes" | "no" | "inconclusive"
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+
+from ladder import benchmarks, metrics
+
+ALL_TIERS = "all"
+COLUMNS = ["first", "second", "tier", "metric", "first_value", "second_value", "difference", "ci_low", "ci_high",
+           "n_questions"]  # fmt: skip
+
+
+def tiers_present(tier_of: Mapping[str, str]) -> list[str]:
+    """The tiers that occur in ``tier_of``: the study's order first, any others after, sorted."""
+    present = set(tier_of.values())
+    return [t for t in benchmarks.TIER_ORDER if t in present] + sorted(present - set(benchmarks.TIER_ORDER))
+
+
+def pool(outcomes: Sequence[metrics.Outcomes], name: str) -> metrics.Outcomes:
+    """Replicates (e.g. seeds of one setting) as one model: their samples side by side per question.
+
+    Every member is cut to the smallest n and to the questions all members have. Only correctness is pooled
+    (the replicates' answers are not matched), so maj@k of a pool means "more than half correct".
+    """
+    if len(outcomes) == 1:
+        return outcomes[0]
+    ids = [q for q in outcomes[0].question_ids if all(q in oc.question_ids for oc in outcomes[1:])]
+    n = min(oc.n for oc in outcomes)
+    correct = np.hstack([oc.subset(ids).correct[:, :n] for oc in outcomes])
+    return metrics.outcomes_from_arrays(correct, model=name, question_ids=ids)
+
+
+def tier_differences(
+    first: metrics.Outcomes,
+    second: metrics.Outcomes,
+    tier_of: Mapping[str, str],
+    metric_names: Sequence[str] = ("avg@n", "cov@n"),
+    confidence: float = metrics.DEFAULT_CONFIDENCE,
+) -> pd.DataFrame:
+    """``first`` minus ``second`` per tier and over all questions, for each metric: one row each (``COLUMNS``)."""
+    shared = [q for q in first.question_ids if q in set(second.question_ids)]
+    rows = []
+    for tier in [*tiers_present({q: tier_of[q] for q in shared if q in tier_of}), ALL_TIERS]:
+        ids = [q for q in shared if tier == ALL_TIERS or tier_of.get(q) == tier]
+        if not ids:
+            continue
+        a, b = first.subset(ids), second.subset(ids)
+        for name in metric_names:
+            res = metrics.paired_difference(a, b, name, confidence)
+            rows.append(
+                {
+                    "first": first.model,
+                    "second": second.model,
+                    "tier": tier,
+                    "metric": name,
+                    "first_value": float(metrics.question_values(a, name).mean()),
+                    "second_value": float(metrics.question_values(b, name).mean()),
+                    "difference": res.statistic,
+                    "ci_low": res.ci_low,
+                    "ci_high": res.ci_high,
+                    "n_questions": len(ids),
+                }
+            )
+    return pd.DataFrame(rows, columns=COLUMNS)
+
+
+def sft_vs_base(
+    outcomes: Mapping[str, metrics.Outcomes],
+    tier_of: Mapping[str, str],
+    sft_models: Sequence[str],
+    base_models: Sequence[str],
+    metric_names: Sequence[str] = ("avg@n", "cov@n"),
+    confidence: float = metrics.DEFAULT_CONFIDENCE,
+) -> pd.DataFrame:
+    """Each SFT model minus each base model, per tier (notebook 50_tiers): what SFT changed, with paired CIs."""
+    frames = [
+        tier_differences(outcomes[sft], outcomes[base], tier_of, metric_names, confidence)
+        for sft in sft_models
+        for base in base_models
+        if sft in outcomes and base in outcomes
+    ]
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=COLUMNS)
+
+
+def verdict(ci_low: float, ci_high: float, above: float | None = None, below: float | None = None) -> str:
+    """Whether an interval shows a difference above ``above`` (or below ``below``): yes, no or inconclusive.
+
+    ``yes`` when the whole interval is on the claimed side, ``no`` when the whole interval is on the other
+    side (or on the threshold), ``inconclusive`` when it straddles the threshold or is missing.
+    """
+    if (above is None) == (below is None):
+        raise ValueError("give exactly one of above= or below=")
+    if pd.isna(ci_low) or pd.isna(ci_high):
+        return "inconclusive"
+    if above is not None:
+        return "yes" if ci_low > above else ("no" if ci_high <= above else "inconclusive")
+    return "yes" if ci_high < below else ("no" if ci_low >= below else "inconclusive")
+
+
+def combine(verdicts: Sequence[str]) -> str:
+    """All of several claims: no if any is no, else inconclusive if any is, else yes (yes for none)."""
+    if "no" in verdicts:
+        return "no"
+    return "inconclusive" if "inconclusive" in verdicts else "yes"
+
+
+def describe(row: Mapping, scale: float = 100.0) -> str:
+    """One difference as text: ``+12 points (95% CI +3 to +21)``."""
+    return (
+        f"{row['difference'] * scale:+.0f} points (CI {row['ci_low'] * scale:+.0f} to {row['ci_high'] * scale:+.0f})"
+    )
+
+
+# value minus versus (values of the axis), e.g. L: long minus short; the experiments pooled on each side.
+AXIS_COLUMNS = ["axis", "group", "value", "versus", "experiments", "versus_experiments", *COLUMNS]
+
+
+def axis_contrasts(
+    outcomes: Mapping[str, metrics.Outcomes],
+    comparison: pd.DataFrame,
+    tier_of: Mapping[str, str],
+    value_order: Sequence[str] | None = None,
+    metric_names: Sequence[str] = ("avg@n", "cov@n"),
+    confidence: float = metrics.DEFAULT_CONFIDENCE,
+) -> pd.DataFrame:
+    """Every pair of values within each like-for-like group of one axis (e.g. long minus short), per tier.
+
+    ``comparison`` has columns axis, group, value, experiment (``ladder.ablations.axis_comparison``);
+    ``outcomes`` maps experiment -> its outcomes. Experiments with the same value (replicate seeds) are pooled
+    (:func:`pool`). Values are ordered by ``value_order`` (others after, sorted; numbers numerically) and each
+    pair is later minus earlier: the larger N, the longer trace, R1 over Gemini.
+    """
+    frames = []
+    if comparison.empty:
+        return pd.DataFrame(columns=AXIS_COLUMNS)
+    members = comparison[["axis", "group", "value", "experiment"]].drop_duplicates()
+    for (axis, group), rows in members.groupby(["axis", "group"], sort=False):
+        by_value = rows.groupby("value", sort=False)["experiment"].agg(list).to_dict()
+        values = sorted(by_value, key=lambda v: _value_key(v, value_order))
+        for i, low in enumerate(values):
+            for high in values[i + 1 :]:
+                first = pool([outcomes[e] for e in by_value[high]], f"{axis}={high}")
+                second = pool([outcomes[e] for e in by_value[low]], f"{axis}={low}")
+                table = tier_differences(first, second, tier_of, metric_names, confidence)
+                table.insert(0, "versus_experiments", ", ".join(by_value[low]))
+                table.insert(0, "experiments", ", ".join(by_value[high]))
+                table.insert(0, "versus", low)
+                table.insert(0, "value", high)
+                table.insert(0, "group", group)
+                table.insert(0, "axis", axis)
+                frames.append(table)
+    return pd.concat(frames, ignore_index=True)[AXIS_COLUMNS] if frames else pd.DataFrame(columns=AXIS_COLUMNS)
+
+
+def _value_key(value: str, order: Sequence[str] | None):
+    if order and value in order:
+        return (0, list(order).index(value), 0.0, "")
+    try:
+        return (1, 0, float(value), "")
+    except ValueError:
+        return (2, 0, 0.0, str(value))
