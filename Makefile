@@ -58,7 +58,7 @@ calibrate: setup ## the mini-ladder's health after a laptop run: SFT loss, per-s
 curate train sample grade tiers ablations: setup ## run one stage (and what it needs) for PROFILE/EXP
 	$(LADDER) run $@ $(RUN_ARGS)
 
-book: setup ## rebuild book/PROFILE/index.html from the last run
+book: setup ## rebuild book/PROFILE/ (an offline site; index.html) from the last run
 	$(LADDER) book --profile $(PROFILE)
 
 check: setup ## validate PROFILE/EXP params and show each stage's resolved params and folder

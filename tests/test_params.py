@@ -55,7 +55,7 @@ def test_unknown_key_names_file_line_and_accepted_keys(params_dir):
         plan(params_dir)
     msg = str(err.value)
     assert "experiments/a.yaml:3" in msg and "'make.valeu'" in msg
-    assert "did you mean 'value'" in msg and "fail, sleep_s, value" in msg
+    assert "did you mean 'value'" in msg and "fail, sleep_s, train_steps, value" in msg
 
 
 def test_wrong_type_names_file_line_and_key(params_dir):

@@ -224,3 +224,33 @@ def test_a_rebuilt_local_base_changes_the_hashes_of_the_stages_that_read_it(tmp_
     after = hashes()
     assert before.keys() == after.keys() == {"curate", "train", "sample", "grade"}
     assert all(before[stage] != after[stage] for stage in before)  # curate changed, and everything downstream
+
+
+PROGRESS_LINE = r"\[ladder\] (one|two)/make +step [0-4]/4 \(\d+%\)(, loss [\d.]+)?(, ETA \d+s)?"
+
+
+def test_progress_lines_while_stages_run_none_after_they_end_and_none_without_echo(tmp_path, capsys):
+    """Two stages at once, each writing a train log over 4 s: its progress is printed as it changes, between the
+    stage's start and end lines; a cached stage prints none, and echo=False prints nothing at all."""
+    import re
+
+    overrides = ["make.train_steps=4", "make.sleep_s=4", "runner.progress_interval_s=0.2", "runner.workers=2"]
+    plan = load_plan("fixture", ["one", "two"], overrides, stages=fx.STAGES, params_dir=fx.PARAMS)
+    options = dict(targets=["make"], stages=fx.STAGES, notebooks_dir=fx.NOTEBOOKS, runs_dir=tmp_path / "loud")
+    results = run_plan(plan, echo=True, **options)
+    assert [r.status for r in results] == ["done", "done"]
+    lines = capsys.readouterr().out.splitlines()
+    for key in ("one/make", "two/make"):
+        mine = [line for line in lines if line.startswith(f"[ladder] {key} ")]
+        assert mine[0].endswith(" ...") and re.fullmatch(rf"\[ladder\] {key} +done \([\d.]+s\)", mine[-1]), mine
+        progress = mine[1:-1]  # nothing after the done line
+        assert progress and all(re.fullmatch(PROGRESS_LINE, line) for line in progress), mine
+        steps = [int(re.search(r" step (\d)/", line).group(1)) for line in progress]
+        assert steps == sorted(set(steps)), mine  # a line when the step moved, not one per 0.2 s poll
+
+    run_plan(plan, echo=True, **options)  # cached: the start and cached lines only
+    assert not [line for line in capsys.readouterr().out.splitlines() if " step " in line]
+
+    quiet = run_plan(plan, echo=False, **{**options, "runs_dir": tmp_path / "quiet"})
+    assert [r.status for r in quiet] == ["done", "done"]
+    assert capsys.readouterr().out == ""

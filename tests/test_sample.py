@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -27,6 +28,7 @@ from ladder.sample import (
 from ladder.sample.hf_backend import make_row_sampler
 from ladder.sample.progress import SAMPLES_JSONL, read_records
 from ladder.sample.stage import finish, resolve_model
+from ladder.watch import StageWatch
 
 QUESTIONS = pd.DataFrame(
     {
@@ -320,6 +322,7 @@ def test_sigkill_then_rerun_equals_uninterrupted_run(tiny_model_dir, tmp_path):
         *[arg for key, value in settings.items() for arg in ("--set", f"{key}={value}")],
     ]
     env = {**os.environ, "TQDM_DISABLE": "1", "OMP_NUM_THREADS": "1"}
+    seen = StageWatch(killed_dir)  # what the runner would print, from the real files; the kill may tear a line
     proc = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     jsonl = killed_dir / SAMPLES_JSONL
     deadline = time.monotonic() + 120
@@ -334,9 +337,12 @@ def test_sigkill_then_rerun_equals_uninterrupted_run(tiny_model_dir, tmp_path):
     total = len(QUESTIONS) * settings["n"]
     assert 4 <= written < total, "the kill must land part-way"
     assert not (killed_dir / "samples.parquet").exists()
+    assert re.fullmatch(rf"samples {written}/{total} \(\d+%\), \d+ tok/s, ETA [\dhms]+", seen.poll())
 
+    resumed_watch = StageWatch(killed_dir)  # the samples already there count as done, not in the rate
     rerun = subprocess.run(command, env=env, capture_output=True, text=True, timeout=300)
     assert rerun.returncode == 0, rerun.stdout + rerun.stderr
+    assert re.fullmatch(rf"samples {total}/{total} \(100%\), \d+ tok/s", resumed_watch.poll())
     resumed = schema.read_table(killed_dir / "samples.parquet")
 
     params = hf_params(tiny_model_dir, benchmark="toy", seed=0, **settings)

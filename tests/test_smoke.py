@@ -5,10 +5,13 @@ This is `make smoke` inside `make test`: every stage notebook runs with papermil
 
 from __future__ import annotations
 
+import re
+
+import matplotlib.image
 import pandas as pd
 import pytest
 
-from ladder import calibration, compute, schema, store
+from ladder import browser, calibration, compute, paths, schema, store
 from ladder.book import build_book
 from ladder.params import load_plan
 from ladder.run import run_plan
@@ -73,12 +76,37 @@ def test_rerun_is_cached_and_book_links_every_stage(smoke_run, tmp_path):
     assert {r.status for r in again} == {"cached"}
     table, _ = compute.record_estimate(plan, runs_dir=runs)  # as `ladder run` does before running
     assert table["experiment"].tolist() == [*plan.experiments, "total"]
-    index = build_book("smoke", runs_dir=runs, book_dir=tmp_path)
+    index = build_book("smoke", runs_dir=runs, book_dir=tmp_path, screenshot=False)
     text = index.read_text()
     assert "Compute estimate (made before the run)" in text and "smoke_sft" in text
     for key in first:
         experiment, _ = key.split("/")
-        assert f"{experiment}/{first[key].notebook}.html" in text
+        folder = "panel" if experiment == "_panel" else experiment
+        assert f"{folder}/{first[key].notebook}.html" in text
+        assert (index.parent / folder / f"{first[key].notebook}.html").is_file()
+
+
+def test_book_opens_offline_in_a_real_browser_without_errors_or_absolute_paths(smoke_run, tmp_path):
+    runs, _, _ = smoke_run
+    reason = browser.browser_unavailable()
+    if reason:
+        pytest.skip(f"no headless browser: {reason}")
+    index = build_book("smoke", runs_dir=runs, book_dir=tmp_path)
+    site = index.parent
+    problems = [line for report in browser.check_site(site) for line in report.problems()]
+    assert not problems, "\n".join(problems[:20])
+    for page in site.rglob("*"):
+        if page.is_file() and page.suffix in (".html", ".js", ".css", ".json"):
+            text = page.read_text(encoding="utf-8", errors="replace")
+            for machine_path in (str(runs), str(paths.ROOT), str(tmp_path)):
+                assert machine_path not in text, (page, machine_path)
+            assert not re.search(r"<(script|link)[^>]+(src|href)=\"https?://", text), page
+    front = site / "front_page.png"  # the screenshot kept for the README: the ladder figure is drawn
+    pixels = matplotlib.image.imread(front)
+    assert pixels.shape[:2] == (800, 1280) and pixels[..., :3].std() > 0.05
+    html = index.read_text()
+    assert html.index("The ladder") < html.index("Per model and tier") < html.index("findings in this run")
+    assert 'src="assets/tier_ladder.png"' in html
 
 
 def test_base_model_export_loads_and_detects_a_stale_generator(smoke_run, tmp_path):

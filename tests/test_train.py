@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shlex
 import signal
 import subprocess
@@ -36,6 +37,7 @@ from ladder.train import (
     train_stage,
     write_params,
 )
+from ladder.watch import StageWatch
 
 ANSWER = "\\boxed{7}"
 
@@ -239,6 +241,9 @@ def test_training_lowers_loss_and_writes_report_and_log(trained):
     assert report["tokens_seen"] == report["session_tokens"] > 0 and report["tokens_per_s"] > 0
     assert 0 <= report["padding_waste"] < 0.5
     assert report["examples"] == 16 and report["gradient_accumulation_steps"] == 1
+    planned = json.loads((out / "train_progress.json").read_text())  # the runner's progress line reads it
+    assert planned["max_steps"] == params.max_steps and planned["start_step"] == 0
+    assert StageWatch(out).poll() == f"step 40/40 (100%), loss {losses[-1]:.4g}"
 
 
 def test_trained_checkpoint_loads_answers_and_stops(trained):
@@ -310,6 +315,7 @@ def test_sigkill_then_rerun_resumes_from_the_checkpoint(tiny_model_dir, tmp_path
     params_file = write_params(params, tmp_path / "params.json")
     cmd = [sys.executable, "-m", "ladder.train", "--params", str(params_file), "--input-dir", str(input_dir)]
     cmd += ["--output-dir", str(out)]
+    seen = StageWatch(out)  # what the runner would print, from the real files; the last line may be torn by the kill
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, cwd=paths.ROOT)
     deadline = time.monotonic() + 120
     while last_complete_checkpoint(out / "checkpoints") is None:
@@ -321,10 +327,16 @@ def test_sigkill_then_rerun_resumes_from_the_checkpoint(tiny_model_dir, tmp_path
     assert not (out / "train_report.json").exists() and not (out / "model").exists()
     killed_at = int(last_complete_checkpoint(out / "checkpoints").name.split("-")[1])
     assert 5 <= killed_at < 30
+    text = seen.poll()  # the step is logged before its checkpoint is saved
+    shown = re.fullmatch(r"step (\d+)/30 \(\d+%\), loss [\d.e-]+, ETA [\dhms]+", text)
+    assert shown and killed_at <= int(shown.group(1)) < 30, text
     (out / "checkpoints" / "checkpoint-999").mkdir()  # a save cut short: no trainer_state.json
 
     report = train(params, input_dir, out)
     assert report["resumed_from_step"] == killed_at and report["steps"] == 30
+    planned = json.loads((out / "train_progress.json").read_text())
+    assert planned["max_steps"] == 30 and planned["start_step"] == killed_at
+    assert seen.poll().startswith("step 30/30 (100%), loss ")  # the log was cut and rewritten by the resumed run
     assert not (out / "checkpoints" / "checkpoint-999").exists()
     steps = [json.loads(line)["step"] for line in (out / "train_log.jsonl").read_text().splitlines()]
     logged = [s for s in steps if s <= 30]

@@ -1,111 +1,181 @@
-"""The book: ``book/<profile>/index.html`` linking every rendered notebook of the last run of a profile.
+"""The book: ``book/<profile>/``, an offline site of the profile's last run, built with mkdocs-material.
 
-Reads ``runs/<profile>/latest.json`` (written by ``ladder.run``), copies each stage's ``notebook.html``
-to ``book/<profile>/<experiment>/<NN_stage>.html`` so the folder can be shared on its own, and writes
-an index grouped by experiment with each stage's params, status and wall time::
+Reads ``runs/<profile>/latest.json`` (written by ``ladder.run``) and builds a static site:
 
-    ladder book --profile laptop
+* the front page (``ladder.frontpage``): the ladder figure, per model x tier metrics with intervals, the
+  findings with their verdicts beside the study's, the compute estimate, links to the notebooks;
+* ``status.html``: every stage's status, wall time, hash and params (behind a disclosure);
+* every executed stage notebook, rendered by mkdocs-jupyter, in a sidebar by experiment, with full-text search.
+
+The site works from the file system with no network: mkdocs-material's ``offline`` plugin (search included),
+no web fonts, no require.js, and MathJax bundled (``lib/ladder/assets/mathjax``). No page contains an absolute
+path of the machine that ran it: paths under the project root or the runs folder are shown relative to the
+project root. When Chromium is installed, the build also saves a screenshot of the front page
+(``book/<profile>/front_page.png``, ``ladder.browser``). Usage::
+
+    ladder book --profile laptop           # also the last step of `make reproduce`
 """
 
 from __future__ import annotations
 
 import argparse
-import html
-import json
+import re
 import shutil
+import tempfile
 from pathlib import Path
 
-import pandas as pd
+import yaml
+from mkdocs.commands.build import build as mkdocs_build
+from mkdocs.config import load_config
 
-from ladder import paths, store
+from ladder import browser, frontpage, paths, store
 from ladder.params import PANEL
 
-STATUS_COLOURS = {"done": "#1a7f37", "cached": "#57606a", "failed": "#cf222e", "blocked": "#9a6700"}
-
-PAGE = """<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>ladder book: {profile}</title>
-<style>
-body {{ font-family: system-ui, sans-serif; margin: 2rem auto; max-width: 70rem; color: #1f2328; }}
-table {{ border-collapse: collapse; width: 100%; margin-bottom: 1.5rem; }}
-th, td {{ border-bottom: 1px solid #d0d7de; padding: .35rem .6rem; text-align: left; vertical-align: top; }}
-td.params {{ font-family: ui-monospace, monospace; font-size: .8rem; white-space: pre-wrap; }}
-.status {{ font-weight: 600; }}
-</style></head><body>
-<h1>ladder book: profile <code>{profile}</code></h1>
-<p>{description}</p>
-<p>Last run {time}. Stages: {summary}. Params files: {sources}.</p>
-{sections}
-{estimate}
-</body></html>
+ASSETS = paths.PACKAGE_DIR / "assets"
+MATHJAX = ASSETS / "mathjax" / "tex-svg.js"
+IFRAME_WORKER = ASSETS / "iframe-worker" / "shim.js"  # search from file://; the offline plugin would fetch it
+# MathJax 3 reads this before it loads: notebooks write $...$ and $$...$$.
+MATHJAX_CONFIG = (
+    "window.MathJax = {tex: {inlineMath: [['$', '$'], ['\\\\(', '\\\\)']], processEscapes: true}, "
+    "svg: {fontCache: 'global'}};\n"
+)
+PANEL_FOLDER = "panel"  # the book's folder for the panel stages (mkdocs skips nothing, but "_" reads as private)
+EXTRA_CSS = """
+.ladder-table { font-size: .72rem; }
+.ladder-table td, .ladder-table th { padding: .2rem .5rem !important; vertical-align: top; }
+.md-typeset details pre { font-size: .65rem; }
+.status-failed { color: #cf222e; font-weight: 600; } .status-blocked { color: #9a6700; font-weight: 600; }
+.status-done { color: #1a7f37; }
 """
 
 
-def _params_text(params: dict) -> str:
-    return "\n".join(f"{k}: {json.dumps(v)}" for k, v in sorted(params.items()))
+def path_replacements(runs_dir: Path) -> list[tuple[str, str]]:
+    """(absolute prefix, what a reader sees instead), longest first: the runs folder and the project root."""
+    pairs = {str(runs_dir.resolve()): "runs", str(paths.ROOT): "."}
+    if runs_dir.resolve().is_relative_to(paths.ROOT):
+        pairs[str(runs_dir.resolve())] = str(runs_dir.resolve().relative_to(paths.ROOT))
+    return sorted(pairs.items(), key=lambda kv: -len(kv[0]))
 
 
-def build_book(profile: str, runs_dir: Path | None = None, book_dir: Path | None = None) -> Path:
-    """Write ``book/<profile>/index.html`` from the profile's last run; returns its path."""
+def relative_paths(text: str, replacements: list[tuple[str, str]]) -> str:
+    """``text`` with every absolute path under the runs folder or the project root shown relative to the root."""
+    for prefix, shown in replacements:
+        text = re.sub(re.escape(prefix) + r"(?=[/\\\"'<\s,)\]]|$)", shown, text)
+    return text
+
+
+def _folder(experiment: str) -> str:
+    return PANEL_FOLDER if experiment == PANEL else experiment
+
+
+def _copy_notebooks(run: dict, docs: Path, replacements: list[tuple[str, str]]) -> dict[tuple[str, str], str]:
+    """Each finished stage's executed notebook into ``docs/<experiment>/<NN_stage>.ipynb``, paths made relative."""
+    pages = {}
+    for r in run["results"]:
+        executed = Path(r["dir"]) / "notebook.ipynb"
+        if not executed.is_file():
+            continue
+        page = f"{_folder(r['experiment'])}/{r['notebook']}.ipynb"
+        (docs / page).parent.mkdir(parents=True, exist_ok=True)
+        text = relative_paths(executed.read_text(encoding="utf-8"), replacements)
+        # An absolute path inside JSON text is escaped only for backslashes (Windows); slashes stay as they are.
+        (docs / page).write_text(text, encoding="utf-8")
+        pages[(r["experiment"], r["stage"])] = page
+    return pages
+
+
+def _nav(run: dict, pages: dict[tuple[str, str], str]) -> list:
+    nav: list = [{"The answer first": "index.md"}, {"Run status": "status.md"}]
+    for experiment in dict.fromkeys(r["experiment"] for r in run["results"]):
+        entries = [{r["notebook"]: pages[(r["experiment"], r["stage"])]} for r in run["results"]
+                   if r["experiment"] == experiment and (r["experiment"], r["stage"]) in pages]  # fmt: skip
+        if entries:
+            nav.append({"Panel: tiers and ablations" if experiment == PANEL else experiment: entries})
+    return nav
+
+
+def site_config(profile: str, docs: Path, site: Path, nav: list) -> dict:
+    """The mkdocs.yml of the book, as a dict."""
+    return {
+        "site_name": f"ladder book: {profile}",
+        "docs_dir": str(docs),
+        "site_dir": str(site),
+        "use_directory_urls": False,  # the offline plugin needs file names, and file:// cannot list folders
+        "nav": nav,
+        "theme": {"name": "material", "font": False, "features": ["navigation.sections", "search.highlight"]},
+        "extra_css": ["assets/ladder.css"],
+        "extra": {"polyfills": ["assets/iframe-worker/shim.js"]},  # bundled: the offline plugin would use unpkg
+        "markdown_extensions": ["tables", "md_in_html", "admonition", {"pymdownx.details": {}}],
+        "plugins": [
+            "search",
+            "offline",
+            {
+                "mkdocs-jupyter": {
+                    "execute": False,
+                    "include_source": False,
+                    "include_requirejs": False,
+                    "ignore_h1_titles": True,
+                    # Notebook pages sit one folder down (<experiment>/<stage>.html).
+                    "custom_mathjax_url": "../assets/mathjax/tex-svg-ladder.js",
+                }
+            },
+        ],
+        "validation": {"links": {"unrecognized_links": "ignore"}},
+    }
+
+
+def _strip_network(site: Path, replacements: list[tuple[str, str]]) -> None:
+    """Last pass over the built pages: no absolute paths, no script or stylesheet fetched from the network."""
+    remote = re.compile(r"<(script|link)\b[^>]*\b(?:src|href)=\"https?://[^\"]*\"[^>]*>(?:\s*</script>)?", re.I)
+    # nbconvert's Mermaid loader imports mermaid from a CDN when a page has a diagram; the book has none.
+    remote_import = re.compile(r"<script type=\"module\">(?:(?!</script>).)*?import\(\"https?://.*?</script>", re.S)
+    for page in site.rglob("*.html"):
+        text = page.read_text(encoding="utf-8")
+        cleaned = remote_import.sub("", remote.sub("", relative_paths(text, replacements)))
+        if cleaned != text:
+            page.write_text(cleaned, encoding="utf-8")
+
+
+def build_book(profile: str, runs_dir: Path | None = None, book_dir: Path | None = None,
+               screenshot: bool = True) -> Path:  # fmt: skip
+    """Build ``book/<profile>/`` from the profile's last run; returns the path of its ``index.html``."""
+    runs_dir = Path(runs_dir or paths.RUNS_DIR)
     run = store.read_last_run(profile, runs_dir)
     out = (book_dir or paths.BOOK_DIR) / profile
-    out.mkdir(parents=True, exist_ok=True)
-    groups: dict[str, list[dict]] = {}
-    for result in run["results"]:
-        groups.setdefault(result["experiment"], []).append(result)
-    sections = []
-    for experiment, results in groups.items():
-        title = (
-            "Across experiments (panel)"
-            if experiment == PANEL
-            else f"Experiment <code>{html.escape(experiment)}</code>"
+    replacements = path_replacements(runs_dir)
+    with tempfile.TemporaryDirectory(prefix="ladder-book-") as tmp:
+        docs, site = Path(tmp) / "docs", Path(tmp) / "site"
+        (docs / "assets" / "mathjax").mkdir(parents=True)
+        pages = _copy_notebooks(run, docs, replacements)
+        (docs / "assets" / "mathjax" / "tex-svg-ladder.js").write_text(
+            MATHJAX_CONFIG + MATHJAX.read_text(encoding="utf-8"), encoding="utf-8"
         )
-        about = run.get("descriptions", {}).get(experiment, "")
-        rows = []
-        for r in results:
-            page = Path(r["dir"]) / "notebook.html"
-            link = html.escape(r["notebook"])
-            if page.is_file():
-                target = out / experiment / f"{r['notebook']}.html"
-                target.parent.mkdir(parents=True, exist_ok=True)
-                shutil.copyfile(page, target)
-                link = f'<a href="{html.escape(str(target.relative_to(out)))}">{link}</a>'
-            wall = f"{r['wall_s']:.1f} s" if r.get("wall_s") is not None else "-"
-            colour = STATUS_COLOURS.get(r["status"], "#000")
-            error = f"<br><small>{html.escape(r['error'].strip().splitlines()[-1])}</small>" if r.get("error") else ""
-            rows.append(
-                f"<tr><td>{link}</td><td class='status' style='color:{colour}'>{r['status']}{error}</td>"
-                f"<td>{wall}</td><td><code>{html.escape(r['hash'])}</code></td>"
-                f"<td class='params'>{html.escape(_params_text(r['params']))}</td></tr>"
-            )
-        sections.append(
-            f"<h2>{title}</h2><p>{html.escape(about)}</p><table><tr><th>stage</th><th>status</th><th>wall time</th><th>hash</th>"
-            f"<th>params</th></tr>{''.join(rows)}</table>"
-        )
-    estimate = ""
-    estimate_file = store.last_run_path(profile, runs_dir).parent / "compute_estimate.csv"
-    if estimate_file.is_file():
-        from ladder import compute
-
-        table = compute.summary_table(pd.read_csv(estimate_file))
-        estimate = (
-            "<h2>Compute estimate (made before the run)</h2>"
-            f"<p>{html.escape(compute.assumptions_text(compute.ComputeAssumptions()))}</p>"
-            + table.to_html(index=False, na_rep="", border=0)
-        )
-    counts: dict[str, int] = {}
-    for r in run["results"]:
-        counts[r["status"]] = counts.get(r["status"], 0) + 1
+        (docs / "assets" / "ladder.css").write_text(EXTRA_CSS)
+        (docs / "assets" / "iframe-worker").mkdir()
+        shutil.copyfile(IFRAME_WORKER, docs / "assets" / "iframe-worker" / "shim.js")
+        figure = None
+        tiers_dir = frontpage.panel_folder(run, "tiers")
+        if tiers_dir is not None and (tiers_dir / "tier_ladder.png").is_file():
+            shutil.copyfile(tiers_dir / "tier_ladder.png", docs / "assets" / "tier_ladder.png")
+            figure = "assets/tier_ladder.png"
+        run_dir = frontpage.last_run_dir(profile, runs_dir)
+        front = frontpage.front_page(run, run_dir, pages, figure)
+        (docs / "index.md").write_text(relative_paths(front, replacements), encoding="utf-8")
+        (docs / "status.md").write_text(relative_paths(frontpage.status_page(run), replacements), encoding="utf-8")
+        config_file = Path(tmp) / "mkdocs.yml"
+        config_file.write_text(yaml.safe_dump(site_config(profile, docs, site, _nav(run, pages)), sort_keys=False))
+        mkdocs_build(load_config(config_file=str(config_file)))
+        _strip_network(site, replacements)
+        for server_only in ("404.html", "sitemap.xml", "sitemap.xml.gz"):  # absolute URLs, for web servers only
+            (site / server_only).unlink(missing_ok=True)
+        staged = out.with_name(f".{profile}.partial")
+        shutil.rmtree(staged, ignore_errors=True)
+        shutil.copytree(site, staged)
+    shutil.rmtree(out, ignore_errors=True)
+    staged.replace(out)
     index = out / "index.html"
-    tmp = index.with_name(".index.html.tmp")
-    tmp.write_text(PAGE.format(
-        profile=html.escape(profile), time=html.escape(run["time"]),
-        description=html.escape(run.get("descriptions", {}).get("profile", "")),
-        summary=", ".join(f"{n} {s}" for s, n in sorted(counts.items())) or "none",
-        sources=", ".join(f"<code>{html.escape(v)}</code>" for v in run.get("sources", {}).values()),
-        sections="\n".join(sections),
-        estimate=estimate,
-    ))  # fmt: skip
-    tmp.replace(index)
+    if screenshot:
+        browser.save_screenshot(index, out / "front_page.png")  # skipped without Chromium
     return index
 
 
@@ -119,6 +189,6 @@ def cmd_book(args: argparse.Namespace) -> int:
 
 
 def add_cli(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("book", help="rebuild book/<profile>/index.html from the profile's last run")
+    p = sub.add_parser("book", help="rebuild book/<profile>/ (an offline site) from the profile's last run")
     p.add_argument("--profile", default="laptop")
     p.set_defaults(func=cmd_book)

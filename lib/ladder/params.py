@@ -52,6 +52,7 @@ class RunnerParams(StageParams):
     render_html: bool = True  # render each executed notebook to HTML with nbconvert
     exclude_input: bool = False  # reader edition: hide code cells in the HTML
     workers: int = Field(1, ge=1)  # stages run at once; a stage starts when the stages it reads from are done
+    progress_interval_s: float = Field(30, ge=0)  # print a running stage's progress this often (s) if it moved; 0: off
 
 
 # Top-level keys of the two kinds of file. Stage blocks are validated by the stage's own model.

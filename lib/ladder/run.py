@@ -10,7 +10,8 @@ For each stage: params are merged and validated (``ladder.params``), the noteboo
 jupytext, its ``parameters`` cell is checked against what will be injected, papermill executes it
 (explicit kernel, per-cell timeout, cwd = repo root) into ``<stage>.partial/``, nbconvert renders
 HTML, and the folder is renamed to its final name (``ladder.store``). A complete folder with the same
-hash is not run again (status "cached").
+hash is not run again (status "cached"). While a stage runs, its progress (training steps, samples) is printed
+every ``runner.progress_interval_s`` seconds when it moved (``ladder.watch``).
 """
 
 from __future__ import annotations
@@ -20,15 +21,16 @@ import contextlib
 import os
 import sys
 import tempfile
+import threading
 import time
 import traceback
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from ladder import paths, store
+from ladder import paths, store, watch
 from ladder.params import PANEL, ParamsError, Plan, StageRequest, load_plan, stage_references
 from ladder.stages import STAGES, Stage
 
@@ -299,8 +301,14 @@ def prepare(
     return out
 
 
-def run_stage(item: _Prepared, plan: Plan, force: bool = False) -> StageResult:
-    """Run one prepared stage unless a complete folder with its hash exists (or ``force``)."""
+def run_stage(
+    item: _Prepared, plan: Plan, force: bool = False, progress: Callable[[str], None] | None = None
+) -> StageResult:
+    """Run one prepared stage unless a complete folder with its hash exists (or ``force``).
+
+    ``progress`` gets the stage's progress text (``ladder.watch``) every ``runner.progress_interval_s`` seconds
+    that it changed while the notebook runs, and never after this returns.
+    """
     values = item.request.params.model_dump(mode="json")
     base = dict(experiment=item.request.experiment, stage=item.stage.name, notebook=item.stage.notebook,
                 hash=item.hash, dir=str(item.final), params=values)  # fmt: skip
@@ -318,11 +326,12 @@ def run_stage(item: _Prepared, plan: Plan, force: bool = False) -> StageResult:
         started = time.time()
         store.write_json(partial / store.STATUS_FILE, {"status": "running", "started": started, "pid": os.getpid()})
         try:
-            execute_notebook(
-                item.notebook, partial, item.parameters, kernel=plan.runner.kernel,
-                cell_timeout_s=item.cell_timeout_s, render_html=plan.runner.render_html,
-                exclude_input=plan.runner.exclude_input,
-            )  # fmt: skip
+            with watch.watching(partial, plan.runner.progress_interval_s, progress):
+                execute_notebook(
+                    item.notebook, partial, item.parameters, kernel=plan.runner.kernel,
+                    cell_timeout_s=item.cell_timeout_s, render_html=plan.runner.render_html,
+                    exclude_input=plan.runner.exclude_input,
+                )  # fmt: skip
         except Exception as exc:  # recorded, then the run goes on with stages that do not depend on this one
             wall = time.time() - started
             message = str(exc) if isinstance(exc, StageFailed | ParamsError) else traceback.format_exc()
@@ -347,20 +356,31 @@ def run_plan(
 
     A stage starts once every stage it reads from has finished, in plan order; results are recorded in plan order
     whatever the order they finish in, so the book and ``latest.json`` read the same for any number of workers.
+    With ``echo``, a line per stage as it starts and as it ends, and its progress while it runs
+    (``runner.progress_interval_s``); without, nothing is printed.
     """
     prepared = prepare(plan, targets, stages, notebooks_dir, runs_dir)
     force_names = set(targets or stages) if force else set()
     results: dict[str, StageResult] = {}
+    printing = threading.Lock()  # progress lines come from the stages' watcher threads
+
+    def say(line: str) -> None:
+        with printing:
+            print(line, flush=True)
 
     def key_of(item: _Prepared) -> str:
         return f"{item.request.experiment}/{item.stage.name}"
+
+    def progress(item: _Prepared) -> Callable[[str], None] | None:
+        if not echo:
+            return None
+        return lambda text: say(f"[ladder] {key_of(item):<40} {text}")
 
     def report(key: str) -> None:
         if echo:
             r = results[key]
             wall = f"{r.wall_s:.1f}s" if r.wall_s is not None else "-"
-            print(f"[ladder] {key:<40} {r.status} ({wall}){': ' + r.error.splitlines()[-1] if r.error else ''}",
-                  flush=True)  # fmt: skip
+            say(f"[ladder] {key:<40} {r.status} ({wall}){': ' + r.error.splitlines()[-1] if r.error else ''}")
 
     def blocked(item: _Prepared) -> StageResult | None:
         bad = [u for u in item.upstream if results[u].status in ("failed", "blocked")]
@@ -374,7 +394,7 @@ def run_plan(
 
     def start(item: _Prepared) -> None:
         if echo:
-            print(f"[ladder] {key_of(item):<40} {item.final.name} ...", flush=True)
+            say(f"[ladder] {key_of(item):<40} {item.final.name} ...")
 
     # Every kernel gets the notebook environment; set once for all workers, so that no thread restores it under another.
     # Several workers share the cores: each kernel's math libraries get their part (OMP_NUM_THREADS).
@@ -397,7 +417,8 @@ def run_plan(
                     report(key_of(item))
                     continue
                 start(item)
-                running[pool.submit(run_stage, item, plan, item.stage.name in force_names)] = item
+                future = pool.submit(run_stage, item, plan, item.stage.name in force_names, progress(item))
+                running[future] = item
             if not running:
                 continue  # only blocked stages were resolved: look again
             done, _ = wait(running, return_when=FIRST_COMPLETED)

@@ -5,6 +5,8 @@ curate stage) and writes into ``output_dir``:
 
 - ``model/``: the fine-tuned HF checkpoint and tokenizer (``AutoModelForCausalLM.from_pretrained`` loads it),
 - ``train_log.jsonl``: one line per logged step (loss, learning_rate, grad_norm, num_tokens, ...),
+- ``train_progress.json``: the planned number of optimizer steps, written when training begins (the runner's
+  progress line reads it, see ``ladder.watch``),
 - ``train_report.json``: tokens seen, padding waste, tokens/s, steps, where it resumed from,
 - ``checkpoints/checkpoint-N/``: every ``save_steps`` steps; a re-run into the same folder resumes
   from the last complete one.
@@ -56,6 +58,7 @@ SBATCH_TEMPLATE = paths.ROOT / "configs" / "slurm" / "train.sbatch"
 CHECKPOINTS_DIRNAME = "checkpoints"
 MODEL_DIRNAME = "model"
 LOG_NAME = "train_log.jsonl"
+PROGRESS_NAME = "train_progress.json"
 REPORT_NAME = "train_report.json"
 PARAMS_NAME = "train_params.json"
 DATASET_NAME = "dataset.parquet"
@@ -390,6 +393,13 @@ def _log_callback(log_path: Path):
 
     class JsonlLog(TrainerCallback):
         """Append every log of the main process to train_log.jsonl (one JSON object per line)."""
+
+        def on_train_begin(self, args, state, control, **kwargs):
+            # What the runner's progress line needs beside the log: the total and where this session starts.
+            if state.is_world_process_zero:
+                _write_json_atomic(log_path.with_name(PROGRESS_NAME), {
+                    "max_steps": state.max_steps, "start_step": state.global_step, "started": time.time(),
+                })  # fmt: skip
 
         def on_log(self, args, state, control, logs=None, **kwargs):
             if state.is_world_process_zero and logs:
