@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import signal
 import socket
 import subprocess
@@ -27,7 +28,7 @@ from ladder.sample import (
 )
 from ladder.sample.hf_backend import make_row_sampler
 from ladder.sample.progress import SAMPLES_JSONL, read_records
-from ladder.sample.stage import finish, resolve_model
+from ladder.sample.stage import checkpoint_fingerprint, finish, resolve_model
 from ladder.watch import StageWatch
 
 QUESTIONS = pd.DataFrame(
@@ -527,3 +528,21 @@ def test_notebook_30_sample_runs_on_the_tiny_model(tiny_model_dir, shared_data, 
 
     streams = [o.get("text", "") for c in nbformat.read(executed, 4).cells for o in c.get("outputs", [])]
     assert not [s for s in streams if "sample/s" in s or "it/s" in s], "no progress bars in rendered notebooks"
+
+
+def test_checkpoint_fingerprint_counts_what_determines_outputs_not_where_it_was_trained(tiny_model_dir, tmp_path):
+    copy = tmp_path / "copy"
+    shutil.copytree(tiny_model_dir, copy)
+    before = checkpoint_fingerprint(copy)
+    assert before == checkpoint_fingerprint(tiny_model_dir) and before.startswith("local:")
+    (copy / "training_args.bin").write_bytes(b"pickled with /some/other/checkout/runs/...")  # where it was trained
+    (copy / "trainer_state.json").write_text('{"time": 1}')
+    (copy / "README.md").write_text("model card")
+    assert checkpoint_fingerprint(copy) == before
+    config = json.loads((copy / "config.json").read_text())
+    (copy / "config.json").write_text(json.dumps({**config, "rms_norm_eps": 1e-3}))  # changes what it computes
+    assert checkpoint_fingerprint(copy) != before
+    for weights in copy.glob("*.safetensors"):
+        weights.unlink()
+    with pytest.raises(ValueError, match="no weights"):
+        checkpoint_fingerprint(copy)

@@ -5,7 +5,9 @@ This is `make smoke` inside `make test`: every stage notebook runs with papermil
 
 from __future__ import annotations
 
+import json
 import re
+from pathlib import Path
 
 import matplotlib.image
 import pandas as pd
@@ -145,3 +147,23 @@ def test_calibration_reads_the_run_and_samples_the_base_asked_to_work_it_out(smo
     assert report["sft_loss"]["first_loss"] > 0 and 0 <= report["steps"]["smoke_sft (plain question)"]["misread"] <= 1
     text = calibration.report_text(report, "smoke_sft")
     assert "first SFT loss" in text and "per-step accuracy" in text
+
+
+def test_same_run_in_another_folder_gives_the_same_bytes(smoke_run, tmp_path):
+    # Nothing that the analysis reads may depend on where the run lives (issue: model_revision hashed
+    # training_args.bin, which TRL pickles with the output path).
+    runs, plan, first = smoke_run
+    other = tmp_path / "elsewhere" / "runs"
+    second = {f"{r.experiment}/{r.stage}": r for r in run_plan(plan, runs_dir=other, echo=False)}
+    assert {r.status for r in second.values()} == {"done"}
+    compared = [("_panel/tiers", "tiers.csv"), ("_panel/tiers", "questions.csv"), ("_panel/ablations", "findings.csv")]
+    compared += [(f"{e}/grade", "graded.parquet") for e in plan.experiments]
+    compared += [(f"{e}/curate", name) for e in plan.experiments for name in ("manifest.json", "lengths.png")]
+    for key, name in compared:
+        a, b = Path(first[key].dir) / name, Path(second[key].dir) / name
+        assert a.read_bytes() == b.read_bytes(), f"{key}/{name} differs between {runs} and {other}"
+    revisions = schema.read_table(Path(second["smoke_sft/grade"].dir) / "graded.parquet", graded=True)
+    assert revisions["model_revision"].str.startswith("local:").all()
+    for run_root, results in ((runs, first), (other, second)):
+        report = store.read_json(Path(results["smoke_sft/train"].dir) / "train_report.json")
+        assert report["model"].startswith("runs/smoke/smoke_base/") and str(run_root) not in json.dumps(report)

@@ -45,7 +45,10 @@ def browser_unavailable() -> str | None:
 
 
 def _launch(playwright):
-    return playwright.chromium.launch(executable_path=find_chromium(), args=["--no-sandbox"])
+    # No sandbox and no /dev/shm: CI containers run as root with a small /dev/shm.
+    return playwright.chromium.launch(
+        executable_path=find_chromium(), args=["--no-sandbox", "--disable-dev-shm-usage"]
+    )
 
 
 def save_screenshot(page: Path, png: Path) -> Path | None:

@@ -190,6 +190,31 @@ def env_info() -> dict[str, Any]:
     }
 
 
+def portable(value: Any, output_dir: str | Path) -> Any:
+    """``value`` as a stage records it in its outputs, with no trace of where the run lives.
+
+    Every absolute path inside (strings in nested dicts and lists) under the runs folder that holds
+    ``output_dir`` (``<runs>/<profile>/<experiment>/<stage>``) becomes ``runs/<profile>/...``; one under the
+    project root becomes relative to it (``models/tiny-instruct``). Hub ids and other text are unchanged, so the
+    same inputs give the same bytes in any checkout (model revisions, manifests, reports).
+    """
+    if isinstance(value, dict):
+        return {k: portable(v, output_dir) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [portable(v, output_dir) for v in value]
+    if not isinstance(value, str) or not value.startswith(("/", "\\")) and ":\\" not in value[:3]:
+        return value
+    path = Path(value)
+    runs_root = Path(output_dir).resolve().parents[2]
+    for base, shown in (
+        (runs_root, Path("runs")),
+        (paths.ROOT, Path()),
+    ):
+        if path.is_relative_to(base):
+            return (shown / path.relative_to(base)).as_posix()
+    return value
+
+
 def stage_dir(profile: str, experiment: str, notebook: str, digest: str, runs_dir: Path | None = None) -> Path:
     return (runs_dir or paths.RUNS_DIR) / profile / experiment / f"{notebook}-{digest}"
 

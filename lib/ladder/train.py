@@ -46,7 +46,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import yaml
 
-from ladder import paths, tiny_model
+from ladder import paths, store, tiny_model
 from ladder.params import StageParams
 
 if TYPE_CHECKING:
@@ -514,7 +514,7 @@ def train(params: TrainParams, input_dir: str | Path, output_dir: str | Path) ->
     trainer.save_model(str(staging))
     trainer.accelerator.wait_for_everyone()
     report = {
-        "model": params.model,
+        "model": store.portable(params.model, output_dir),
         "loss_mode": mode,
         "steps": trainer.state.global_step,
         "max_steps": trainer.state.max_steps,

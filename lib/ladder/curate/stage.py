@@ -33,7 +33,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ladder import __version__
+from ladder import __version__, store
 from ladder.curate.lengths import count_tokens, load_tokenizer, tokenizer_fingerprint
 from ladder.curate.params import CurateParams, resolve_cache_dir
 from ladder.curate.pool_cache import clean_pool
@@ -186,7 +186,7 @@ def _curate(params: CurateParams, output_dir: Path) -> CurationResult:
     manifest = {
         "manifest_version": MANIFEST_VERSION,
         "ladder_version": __version__,
-        "params": params.model_dump(mode="json"),
+        "params": store.portable(params.model_dump(mode="json"), output_dir),
         "seed": params.seed,
         "source": pool.source,
         "filters": pool.steps,
@@ -200,7 +200,7 @@ def _curate(params: CurateParams, output_dir: Path) -> CurationResult:
             "removed_by_benchmark": removed["benchmark"].value_counts().sort_index().to_dict(),
         },
         "token_lengths": {
-            "tokenizer": params.tokenizer,
+            "tokenizer": store.portable(params.tokenizer, output_dir),
             "tokenizer_fingerprint": tokenizer_id,
             "dataset": token_stats(selection["n_tokens"]),
             "pool": token_stats(frame["n_tokens"]),

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import re
 from pathlib import Path
 
 import pandas as pd
@@ -35,20 +36,36 @@ from ladder.sample.requests import (
 
 SAMPLES_PARQUET = "samples.parquet"
 _WHOLE_FILE_LIMIT = 64 * 2**20  # files up to this size are hashed whole for the checkpoint fingerprint
+# The files of a checkpoint folder that determine the model's outputs. Everything else records where, when or how
+# it was trained: training_args.bin (TRL pickles the run's output path into it), trainer_state.json, optimizer,
+# scheduler and RNG states, README.md model cards, checkpoints/ subfolders.
+_OUTPUT_FILES = re.compile(
+    r"(.+\.safetensors|.+\.safetensors\.index\.json|pytorch_model.*\.bin|pytorch_model.*\.bin\.index\.json"
+    r"|config\.json|generation_config\.json|tokenizer.*\.json|special_tokens_map\.json|added_tokens\.json"
+    r"|vocab\..+|merges\.txt|.+\.model|chat_template\.(jinja|json)|adapter_config\.json)"
+)
 
 
 def checkpoint_fingerprint(model_dir: str | Path) -> str:
-    """A revision for a local checkpoint: sha256 over its files (``local:<16 hex>``).
+    """A revision for a local checkpoint: sha256 over the files that determine its outputs (``local:<16 hex>``).
 
-    Files up to 64 MiB are hashed whole; larger ones (weight shards of big models) by size plus
-    their first and last MiB, which include the safetensors header, so fingerprinting a 64 GB
-    checkpoint stays fast.
+    Counted, at the top of the folder: the weights (``*.safetensors`` and their index, ``pytorch_model*.bin``), the
+    config (``config.json``, ``generation_config.json``; ``adapter_config.json`` for adapters), the tokenizer
+    (``tokenizer*.json``, ``special_tokens_map.json``, ``added_tokens.json``, ``vocab.*``, ``merges.txt``,
+    ``*.model``) and the chat template (``chat_template.jinja`` / ``.json``). Not counted: anything that records
+    where or when the model was trained (``training_args.bin`` holds the run's output path; trainer state,
+    optimizer states, model cards, subfolders), so the same weights trained in two checkouts get the same
+    revision. Files up to 64 MiB are hashed whole; larger ones (weight shards of big models) by size plus their
+    first and last MiB, which include the safetensors header, so fingerprinting a 64 GB checkpoint stays fast.
     """
     digest = hashlib.sha256()
     root = Path(model_dir)
-    for path in sorted(p for p in root.rglob("*") if p.is_file()):
+    files = sorted(p for p in root.iterdir() if p.is_file() and _OUTPUT_FILES.fullmatch(p.name))
+    if not any(p.name.endswith((".safetensors", ".bin")) for p in files):
+        raise ValueError(f"{root}: no weights (*.safetensors or pytorch_model*.bin) in this model folder")
+    for path in files:
         size = path.stat().st_size
-        digest.update(f"{path.relative_to(root)}\x1f{size}\x1f".encode())
+        digest.update(f"{path.name}\x1f{size}\x1f".encode())
         with open(path, "rb") as handle:
             if size <= _WHOLE_FILE_LIMIT:
                 digest.update(handle.read())
