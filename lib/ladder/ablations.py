@@ -808,9 +808,9 @@ def plot_accuracy_vs_n(analysis: AblationAnalysis, out_dir: str | Path | None = 
         sub = group[group["tier"] == tier]
         x = sub["value"].astype(float).to_numpy()
         y = sub["avg@n"].to_numpy() * 100
-        err = np.vstack([y - sub["avg@n_ci_low"] * 100, sub["avg@n_ci_high"] * 100 - y])
+        err = plots.error_bars(sub)
         color = plots.TIER_COLORS.get(tier, "#333333")
-        ax.errorbar(x, y, yerr=np.nan_to_num(np.clip(err, 0, None)), fmt="o", color=color, capsize=2,
+        ax.errorbar(x, y, yerr=err, fmt="o", color=color, capsize=2,
                     label=plots.TIER_LABELS.get(tier, tier))  # fmt: skip
         fit = analysis.scaling[analysis.scaling["tier"] == tier]
         if not fit.empty and pd.notna(fit["slope"].iloc[0]):
@@ -843,9 +843,9 @@ def plot_axis_bars(analysis: AblationAnalysis, axis: str, out_dir: str | Path | 
     for i, (value, exp) in enumerate(bars):
         sub = group[(group["value"] == value) & (group["experiment"] == exp)].set_index("tier").reindex(tiers_here)
         y = sub["avg@n"].to_numpy() * 100
-        err = np.vstack([y - sub["avg@n_ci_low"] * 100, sub["avg@n_ci_high"] * 100 - y])
+        err = plots.error_bars(sub)
         x = np.arange(len(tiers_here)) - 0.4 + width * (i + 0.5)
-        ax.bar(x, y, width, yerr=np.nan_to_num(np.clip(err, 0, None)), capsize=2, color=palette[i],
+        ax.bar(x, y, width, yerr=err, capsize=2, color=palette[i],
                label=f"{axis}={value} ({exp})")  # fmt: skip
     ax.set_xticks(np.arange(len(tiers_here)), [plots.TIER_LABELS.get(t, t) for t in tiers_here])
     ax.set_ylim(0, 105)
@@ -870,8 +870,8 @@ def plot_category_spread(analysis: AblationAnalysis, out_dir: str | Path | None 
     for i, value in enumerate(means.index):
         sub = rows[rows["value"] == value]
         y = sub["avg@n"].to_numpy() * 100
-        err = np.vstack([y - sub["avg@n_ci_low"] * 100, sub["avg@n_ci_high"] * 100 - y])
-        ax.errorbar(np.full(len(sub), i), y, yerr=np.nan_to_num(np.clip(err, 0, None)), fmt="o", color="#08519c",
+        err = plots.error_bars(sub)
+        ax.errorbar(np.full(len(sub), i), y, yerr=err, fmt="o", color="#08519c",
                     capsize=2)  # fmt: skip
     mid, tol = analysis.params.category_center * 100, analysis.params.category_tolerance * 100
     ax.axhspan(mid - tol, mid + tol, color="#fdae6b", alpha=0.3, label=f"study: {mid:.0f} +- {tol:.0f}%")

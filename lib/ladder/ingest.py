@@ -44,6 +44,7 @@ from typing import Any
 import pandas as pd
 
 from ladder import benchmarks, schema
+from ladder.answers import normalize_answer, parse_integer
 
 
 class IngestError(ValueError):
@@ -379,8 +380,6 @@ def _listing(failures: list[str]) -> str:
 def _check_against_answers(raw: list[RawSample], ids: list[str], answers: dict[str, str], benchmark: str) -> None:
     """Every id must be a question of the benchmark, and a file's own integer answer must equal the registry's:
     a mismatch means the rows were mapped onto the wrong questions (wrong benchmark or numbering)."""
-    from ladder.grade import normalize_answer, parse_integer
-
     for sample, qid in zip(raw, ids, strict=True):
         if qid not in answers:
             raise IngestError(f"{sample.where}: question id {qid!r} is not a question of benchmark '{benchmark}'")

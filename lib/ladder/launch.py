@@ -29,7 +29,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from ladder import paths
+from ladder import paths, store
 from ladder.params import PANEL, Plan, StageParams
 
 SLURM_DIR = paths.ROOT / "configs" / "slurm"
@@ -211,11 +211,11 @@ def write_launch_scripts(
 
 
 def _write(path: Path, text: str) -> Path:
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(text)
-    tmp.chmod(0o755)
-    tmp.replace(path)
-    return path
+    def executable(tmp: Path) -> None:
+        tmp.write_text(text)
+        tmp.chmod(0o755)
+
+    return store.atomic_write(path, executable)
 
 
 # --- command line -----------------------------------------------------------------------------------

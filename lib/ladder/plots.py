@@ -154,6 +154,14 @@ def plot_tier_accuracy(
     return fig
 
 
+def error_bars(rows: pd.DataFrame, metric: str = "avg@n") -> np.ndarray:
+    """Error bar lengths (in %, 2 x len(rows), never negative, 0 where a CI is missing) from ``metric``'s CI columns."""
+    value = rows[metric].to_numpy(dtype=float) * 100
+    err = np.vstack([value - rows[f"{metric}_ci_low"].to_numpy(dtype=float) * 100,
+                     rows[f"{metric}_ci_high"].to_numpy(dtype=float) * 100 - value])  # fmt: skip
+    return np.nan_to_num(np.clip(err, 0, None))
+
+
 def _ci_err(row: pd.Series, metric: str):
     """Error bar lengths (in %) of ``metric`` from its CI columns; None without CI."""
     low, high = row[f"{metric}_ci_low"], row[f"{metric}_ci_high"]

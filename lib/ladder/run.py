@@ -137,10 +137,7 @@ def to_html(ipynb: Path, html: Path, exclude_input: bool = False) -> Path:
     exporter.exclude_input = exclude_input
     exporter.log.setLevel("ERROR")  # figures have no alt text; nbconvert warns once per notebook
     body, _ = exporter.from_notebook_node(nbformat.read(ipynb, as_version=4))
-    tmp = html.with_name(f".{html.name}.tmp")
-    tmp.write_text(body, encoding="utf-8")
-    tmp.replace(html)
-    return html
+    return store.atomic_write(html, lambda tmp: tmp.write_text(body, encoding="utf-8"))
 
 
 def execute_notebook(

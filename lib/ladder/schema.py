@@ -13,6 +13,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from ladder import store
+
 # name -> (pandas dtype, meaning)
 SAMPLE_COLUMNS: Mapping[str, tuple[str, str]] = {
     "model": ("string", "model name as the panel knows it (experiment name or hub id)"),
@@ -104,13 +106,8 @@ def read_table(path: str | Path, graded: bool = False) -> pd.DataFrame:
 
 
 def write_table(frame: pd.DataFrame, path: str | Path) -> Path:
-    """Write parquet atomically (temp file + rename)."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    frame.to_parquet(tmp, index=False)
-    tmp.replace(path)
-    return path
+    """Write parquet atomically (``ladder.store.atomic_write``)."""
+    return store.atomic_write(path, lambda tmp: frame.to_parquet(tmp, index=False))
 
 
 def describe(columns: Mapping[str, tuple[str, str]]) -> pd.DataFrame:

@@ -22,7 +22,7 @@ import re
 import shutil
 import subprocess
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -39,14 +39,28 @@ TRACKED_PACKAGES = (
 )  # fmt: skip
 
 
-def write_json(path: Path, obj: Any) -> Path:
-    """Write JSON atomically: a temp file in the same folder, then rename."""
+def atomic_write(path: str | Path, write: Callable[[Path], object]) -> Path:
+    """Write ``path`` all at once or not at all: ``write(tmp)`` fills a temp file beside it, then it is renamed.
+
+    The temp name keeps the suffix (``np.savez`` and parquet writers look at it) and the process id (two
+    processes writing the same file never share a temp file). A reader never sees a half-written file, and a
+    killed writer leaves the previous version in place.
+    """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(json.dumps(obj, indent=2, sort_keys=True, default=str) + "\n")
-    tmp.replace(path)
+    tmp = path.with_name(f".{path.stem}.{os.getpid()}.tmp{path.suffix}")
+    try:
+        write(tmp)
+        tmp.replace(path)
+    finally:
+        tmp.unlink(missing_ok=True)
     return path
+
+
+def write_json(path: Path, obj: Any) -> Path:
+    """Write JSON atomically (:func:`atomic_write`), keys sorted."""
+    text = json.dumps(obj, indent=2, sort_keys=True, default=str) + "\n"
+    return atomic_write(path, lambda tmp: tmp.write_text(text))
 
 
 def read_json(path: Path) -> Any:

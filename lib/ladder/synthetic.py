@@ -37,7 +37,6 @@ Usage::
 from __future__ import annotations
 
 import random
-from collections.abc import Callable
 from dataclasses import dataclass
 
 import pandas as pd
@@ -406,10 +405,3 @@ def worked_evaluation_set(seed: int = EVAL_SEED) -> pd.DataFrame:
     frame = evaluation_set(seed)
     frame["problem"] = WORKED_PROMPT + " " + frame["problem"]
     return frame
-
-
-BENCHMARK_LOADERS: dict[str, Callable[[], pd.DataFrame]] = {
-    "synthetic": evaluation_set,
-    "synthetic_steps": step_questions,
-    "synthetic_worked": worked_evaluation_set,
-}

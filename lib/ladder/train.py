@@ -457,9 +457,8 @@ def check_eos_in_labels(trainer, source: str) -> float:
 
 
 def _write_json_atomic(path: Path, obj: Any) -> None:
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(json.dumps(obj, indent=2, default=str))
-    tmp.replace(path)
+    text = json.dumps(obj, indent=2, default=str)  # keys in the order written (train_report reads top-down)
+    store.atomic_write(path, lambda tmp: tmp.write_text(text))
 
 
 def train(params: TrainParams, input_dir: str | Path, output_dir: str | Path) -> dict[str, Any]:

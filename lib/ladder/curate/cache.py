@@ -18,11 +18,12 @@ Usage::
 from __future__ import annotations
 
 import hashlib
-import os
 from collections.abc import Iterable
 from pathlib import Path
 
 import numpy as np
+
+from ladder import store
 
 
 def text_hashes(texts: Iterable[str]) -> np.ndarray:
@@ -66,7 +67,4 @@ class TextValueCache:
             return
         self.dir.mkdir(parents=True, exist_ok=True)
         name = hashlib.sha256(hashes.tobytes()).hexdigest()[:16]
-        final = self.dir / f"part-{name}.npz"
-        tmp = self.dir / f".part-{name}.{os.getpid()}.tmp.npz"
-        np.savez(tmp, keys=hashes, values=values)
-        tmp.replace(final)
+        store.atomic_write(self.dir / f"part-{name}.npz", lambda tmp: np.savez(tmp, keys=hashes, values=values))

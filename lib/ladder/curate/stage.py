@@ -115,10 +115,7 @@ def content_hash(messages: list[list[dict[str, str]]]) -> str:
 
 
 def _write_atomic(path: Path, write) -> Path:
-    tmp = path.with_name(f".{path.name}.tmp")
-    write(tmp)
-    tmp.replace(path)
-    return path
+    return store.atomic_write(path, write)
 
 
 def write_dataset(messages: list[list[dict[str, str]]], path: Path) -> Path:

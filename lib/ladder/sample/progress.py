@@ -21,6 +21,7 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
+from ladder import store
 from ladder.sample.requests import SampleError
 
 REQUEST_FILE = "request.json"
@@ -102,9 +103,8 @@ class ProgressLog:
                 raise SampleError(
                     f"{output_dir}: {SAMPLES_JSONL} exists without {REQUEST_FILE}; cannot tell what it holds"
                 )
-            tmp = request_path.with_name(f".{REQUEST_FILE}.tmp")
-            tmp.write_text(json.dumps(identity, indent=2, sort_keys=True))
-            tmp.replace(request_path)
+            text = json.dumps(identity, indent=2, sort_keys=True)
+            store.atomic_write(request_path, lambda tmp: tmp.write_text(text))
         return cls(output_dir, read_records(output_dir / SAMPLES_JSONL, repair=True))
 
     def append(self, records: Iterable[dict[str, Any]]) -> int:

@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from ladder.answers import has_unclosed_think
+
 
 def settings_table(samples: pd.DataFrame) -> pd.DataFrame:
     """One row per (model, backend, settings): what was sampled, how many questions and samples each."""
@@ -35,8 +37,6 @@ def settings_table(samples: pd.DataFrame) -> pd.DataFrame:
 
 def _unfinished(samples: pd.DataFrame) -> pd.Series:
     """A think block opened and never closed, not cut at the token limit: graded ``unfinished`` (ladder.grade)."""
-    from ladder.grade import has_unclosed_think
-
     unclosed = samples["response"].map(has_unclosed_think).astype(bool)
     return unclosed & (samples["finish_reason"] != "length").fillna(True).astype(bool)
 
