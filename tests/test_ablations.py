@@ -210,9 +210,9 @@ def test_finding_thresholds_decide(analysis):
     lenient = analysis.params.model_copy(update={"category_tolerance": 1.0, "medium_target": 0.0, "exh_max": 1.0})
     strict = analysis.params.model_copy(update={"category_tolerance": 0.0, "medium_target": 1.0})
     axes, acc = analysis.axes, analysis.accuracy
-    assert ablations.finding_curation(analysis.categories, analysis.comparisons["similarity"], analysis.scaling,
+    assert ablations.finding_curation(analysis.categories, analysis.scaling,
                                       lenient)["holds"] == "yes"  # fmt: skip
-    assert ablations.finding_curation(analysis.categories, analysis.comparisons["similarity"], analysis.scaling,
+    assert ablations.finding_curation(analysis.categories, analysis.scaling,
                                       strict)["holds"] == "no"  # fmt: skip
     # medium_target 0: everyone reaches it, so the "fewer/shorter/Gemini do not" half fails
     assert ablations.finding_medium(acc, axes, lenient)["holds"] == "no"

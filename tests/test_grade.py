@@ -8,7 +8,7 @@ import signal
 import pandas as pd
 import pytest
 
-from ladder import cli, grade, schema
+from ladder import answers, cli, grade, schema
 from ladder.grade import GradeParams, extract_answer, grade_frame, grade_sample, normalize_answer
 
 # (id, response, gold, finish_reason, extracted (normalised) or None, correct, reason, grader)
@@ -390,7 +390,7 @@ def test_unclosed_think_is_unfinished_not_an_answer_by_default():
     assert (closed.correct, closed.reason, closed.unfinished) == (True, "ok", False)
     plain = grade_sample("It is \\boxed{104}.", "104", "stop")
     assert (plain.correct, plain.reason, plain.unfinished) == (True, "ok", False)
-    assert not grade.has_unclosed_think("<think>a</think>b") and not grade.has_unclosed_think(None)
+    assert not answers.has_unclosed_think("<think>a</think>b") and not answers.has_unclosed_think(None)
 
 
 def test_last_answer_rule_grades_the_answer_inside_an_unclosed_think():

@@ -41,7 +41,7 @@ import statsmodels.api as sm
 from matplotlib.figure import Figure
 from pydantic import Field, field_validator
 
-from ladder import contrasts, metrics, plots, released_models, schema, tiers
+from ladder import benchmarks, contrasts, metrics, plots, released_models, schema, tiers
 from ladder.params import PANEL, StageParams, StageReference
 
 TIER_ORDER = tiers.TIER_ORDER
@@ -361,7 +361,7 @@ def accuracy_by_tier(
 
 
 def _tier_subset(oc: metrics.Outcomes, tier_of: Mapping[str, str], tier: str) -> metrics.Outcomes:
-    return oc.subset([q for q in oc.question_ids if tier == ALL_TIERS or tier_of.get(q) == tier])
+    return oc.subset(benchmarks.tier_questions(oc.question_ids, tier_of, tier))
 
 
 def axis_comparison(accuracy: pd.DataFrame, axes: pd.DataFrame, axis: str) -> pd.DataFrame:
@@ -399,11 +399,6 @@ def main_group(comparison: pd.DataFrame) -> pd.DataFrame:
     size = comparison.groupby("group", sort=False).agg(values=("value", "nunique"), exps=("experiment", "nunique"))
     best = size.sort_values(["values", "exps"], ascending=False, kind="stable").index[0]
     return comparison[comparison["group"] == best]
-
-
-def axis_means(comparison: pd.DataFrame, metric: str = "avg@n") -> pd.DataFrame:
-    """Mean ``metric`` per tier x value of one comparison group (replicate experiments averaged)."""
-    return comparison.groupby(["tier", "value"], sort=False)[metric].mean().unstack("value")
 
 
 # ---------------------------------------------------------------- scaling with N
@@ -528,13 +523,15 @@ def _tier_values(accuracy: pd.DataFrame, tier: str, role: str = "sft") -> pd.Ser
     return rows.set_index("experiment")["avg@n"]
 
 
+def _long_r1(axes: pd.DataFrame, params: AblationsParams) -> pd.Series:
+    """Finding 1's condition per experiment: >= medium_min_n normal or long R1 trajectories."""
+    return (axes["S"] == "r1") & (axes["N"] >= params.medium_min_n) & axes["L"].isin(["normal", "long"])
+
+
 def _qualifies(axes: pd.DataFrame, experiments: str, params: AblationsParams) -> bool:
-    """Whether every experiment of a contrast side has >= medium_min_n normal or long R1 trajectories."""
+    """Whether every experiment of a contrast side (comma-separated names) meets :func:`_long_r1`."""
     rows = axes[axes["experiment"].isin([e.strip() for e in experiments.split(",")])]
-    return bool(
-        not rows.empty
-        and ((rows["S"] == "r1") & (rows["N"] >= params.medium_min_n) & rows["L"].isin(["normal", "long"])).all()
-    )
+    return bool(not rows.empty and _long_r1(rows, params).all())
 
 
 def finding_medium(accuracy: pd.DataFrame, axes: pd.DataFrame, params: AblationsParams,
@@ -550,7 +547,7 @@ def finding_medium(accuracy: pd.DataFrame, axes: pd.DataFrame, params: Ablations
     sft = axes[(axes["role"] == "sft") & axes["experiment"].isin(medium.index)]
     if medium.empty or sft.empty:
         return _finding(1, "Easy -> Medium needs R1 long CoT", study, "no SFT experiment with Medium questions", None)
-    qualifies = (sft["S"] == "r1") & (sft["N"] >= params.medium_min_n) & sft["L"].isin(["normal", "long"])
+    qualifies = _long_r1(sft, params)
     good, other = sft.loc[qualifies, "experiment"], sft.loc[~qualifies, "experiment"]
     if good.empty:
         return _finding(
@@ -644,8 +641,9 @@ def finding_scaling(fit: pd.DataFrame, params: AblationsParams, pairs: pd.DataFr
     return _finding(3, "log-linear scaling with N", study, text, holds)
 
 
-def finding_curation(spread: pd.DataFrame, similarity: pd.DataFrame, fit: pd.DataFrame,
-                     params: AblationsParams, pairs: pd.DataFrame | None = None) -> dict:  # fmt: skip
+def finding_curation(
+    spread: pd.DataFrame, fit: pd.DataFrame, params: AblationsParams, pairs: pd.DataFrame | None = None
+) -> dict:
     """Finding 4: overall accuracy across categories within +- category_tolerance; similar data gains < doubling.
 
     The spread is read off the paired CI of the best minus the worst category over all questions: within the
@@ -768,7 +766,7 @@ def analyse_ablations(data: AblationInputs, params: AblationsParams) -> Ablation
         finding_medium(accuracy, data.axes, params, pairs),
         finding_stability(accuracy, params),
         finding_scaling(scaling, params, pairs),
-        finding_curation(categories, comparisons["similarity"], scaling, params, pairs),
+        finding_curation(categories, scaling, params, pairs),
         finding_steps(steps, params),
         finding_exh(accuracy, params),
     ])  # fmt: skip
@@ -781,11 +779,6 @@ def analyse_ablations(data: AblationInputs, params: AblationsParams) -> Ablation
 
 
 # ---------------------------------------------------------------- figures
-
-
-def _tiers_in(table: pd.DataFrame, include_all: bool = True) -> list[str]:
-    present = set(table["tier"])
-    return [t for t in (*TIER_ORDER, ALL_TIERS) if t in present and (include_all or t != ALL_TIERS)]
 
 
 def _empty_figure(message: str, out_dir, name: str) -> Figure:
@@ -804,7 +797,7 @@ def plot_accuracy_vs_n(analysis: AblationAnalysis, out_dir: str | Path | None = 
         return _empty_figure("no experiments differ only in N", out_dir, "accuracy_vs_n")
     fig = Figure(figsize=(6.5, 4.2), layout="constrained")
     ax = fig.subplots()
-    for tier in _tiers_in(group):
+    for tier in plots.tiers_in(group):
         sub = group[group["tier"] == tier]
         x = sub["value"].astype(float).to_numpy()
         y = sub["avg@n"].to_numpy() * 100
@@ -833,7 +826,7 @@ def plot_axis_bars(analysis: AblationAnalysis, axis: str, out_dir: str | Path | 
     name = f"axis_{axis}"
     if group.empty:
         return _empty_figure(f"no experiments differ only in {axis}", out_dir, name)
-    tiers_here = _tiers_in(group)
+    tiers_here = plots.tiers_in(group)
     bars = group.groupby(["value", "experiment"], sort=False).size().index.tolist()
     width = 0.8 / max(len(bars), 1)
     fig = Figure(figsize=(max(6.0, 1.4 * len(tiers_here) + 0.2 * len(bars) * len(tiers_here)), 4.0),

@@ -25,6 +25,11 @@ def has_unclosed_think(text: str | None) -> bool:
     return isinstance(text, str) and THINK_OPEN in text and THINK_CLOSE not in text
 
 
+def is_unfinished(response: str | None, finish_reason: str | None) -> bool:
+    """Graded ``unfinished``: an unclosed think block in a sample not cut at the token limit (that is ``truncated``)."""
+    return finish_reason != "length" and has_unclosed_think(response)
+
+
 @dataclass(frozen=True)
 class ExtractedAnswer:
     """A final answer found in a response: as written, normalised, how it was found, and where."""

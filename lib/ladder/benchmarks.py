@@ -38,6 +38,20 @@ import yaml
 from ladder import paths
 
 TIER_ORDER = ("easy", "medium", "hard", "exh")
+ALL_TIERS = "all"  # the pseudo-tier of every question (a row of tiers.csv, a column of contrasts)
+
+
+def tiers_present(tier_of: Mapping[str, str]) -> list[str]:
+    """The tiers that occur in ``tier_of`` (question -> tier): the study's order first, any others after, sorted."""
+    present = set(tier_of.values())
+    return [t for t in TIER_ORDER if t in present] + sorted(present - set(TIER_ORDER))
+
+
+def tier_questions(question_ids, tier_of: Mapping[str, str], tier: str) -> list[str]:
+    """The ids of ``question_ids`` in ``tier`` (all of them for :data:`ALL_TIERS`), in the given order."""
+    return [q for q in question_ids if tier == ALL_TIERS or tier_of.get(q) == tier]
+
+
 TIERS_FILE = "aime24_tiers.yaml"
 # Columns every loader returns; benchmark-specific metadata follows.
 BENCHMARK_COLUMNS = ("question_id", "problem", "answer")

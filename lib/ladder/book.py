@@ -50,10 +50,9 @@ EXTRA_CSS = """
 
 
 def path_replacements(runs_dir: Path) -> list[tuple[str, str]]:
-    """(absolute prefix, what a reader sees instead), longest first: the runs folder and the project root."""
+    """(absolute prefix, what a reader sees instead), longest first: the runs folder shows as ``runs`` and the
+    project root as ``.``, as stages record paths (``ladder.store.portable``)."""
     pairs = {str(runs_dir.resolve()): "runs", str(paths.ROOT): "."}
-    if runs_dir.resolve().is_relative_to(paths.ROOT):
-        pairs[str(runs_dir.resolve())] = str(runs_dir.resolve().relative_to(paths.ROOT))
     return sorted(pairs.items(), key=lambda kv: -len(kv[0]))
 
 
@@ -158,7 +157,7 @@ def build_book(profile: str, runs_dir: Path | None = None, book_dir: Path | None
         if tiers_dir is not None and (tiers_dir / "tier_ladder.png").is_file():
             shutil.copyfile(tiers_dir / "tier_ladder.png", docs / "assets" / "tier_ladder.png")
             figure = "assets/tier_ladder.png"
-        run_dir = frontpage.last_run_dir(profile, runs_dir)
+        run_dir = store.last_run_path(profile, runs_dir).parent  # latest.json and compute_estimate.csv
         front = frontpage.front_page(run, run_dir, pages, figure)
         (docs / "index.md").write_text(relative_paths(front, replacements), encoding="utf-8")
         (docs / "status.md").write_text(relative_paths(frontpage.status_page(run), replacements), encoding="utf-8")

@@ -159,9 +159,7 @@ def health(
     if (sft, "train") in dirs:
         report["sft_loss"] = first_and_last_loss(dirs[sft, "train"])
     base_model = _base_model_path(dirs, base)
-    revision = checkpoint_fingerprint(base_model).removeprefix("local:")[
-        :10
-    ]  # a rebuilt base gets a folder of its own
+    revision = checkpoint_fingerprint(base_model).removeprefix("local:")[:10]  # a rebuilt base: a folder of its own
     worked_dir = (runs_dir or paths.RUNS_DIR) / profile / "_calibration" / f"{base}_worked-{revision}-n{n}"
     samples = worked_samples(base_model, worked_dir, n=n, max_new_tokens=max_new_tokens)
     worked = grade.grade_frame(samples)

@@ -21,15 +21,8 @@ import pandas as pd
 
 from ladder import benchmarks, metrics
 
-ALL_TIERS = "all"
 COLUMNS = ["first", "second", "tier", "metric", "first_value", "second_value", "difference", "ci_low", "ci_high",
            "n_questions"]  # fmt: skip
-
-
-def tiers_present(tier_of: Mapping[str, str]) -> list[str]:
-    """The tiers that occur in ``tier_of``: the study's order first, any others after, sorted."""
-    present = set(tier_of.values())
-    return [t for t in benchmarks.TIER_ORDER if t in present] + sorted(present - set(benchmarks.TIER_ORDER))
 
 
 def pool(outcomes: Sequence[metrics.Outcomes], name: str) -> metrics.Outcomes:
@@ -56,8 +49,8 @@ def tier_differences(
     """``first`` minus ``second`` per tier and over all questions, for each metric: one row each (``COLUMNS``)."""
     shared = [q for q in first.question_ids if q in set(second.question_ids)]
     rows = []
-    for tier in [*tiers_present({q: tier_of[q] for q in shared if q in tier_of}), ALL_TIERS]:
-        ids = [q for q in shared if tier == ALL_TIERS or tier_of.get(q) == tier]
+    for tier in [*benchmarks.tiers_present({q: tier_of[q] for q in shared if q in tier_of}), benchmarks.ALL_TIERS]:
+        ids = benchmarks.tier_questions(shared, tier_of, tier)
         if not ids:
             continue
         a, b = first.subset(ids), second.subset(ids)

@@ -28,10 +28,8 @@ TIER_NAMES = {"easy": "Easy", "medium": "Medium", "hard": "Hard", "exh": "Exh", 
 
 def panel_folder(run: dict, stage: str) -> Path | None:
     """The output folder of a finished panel stage of the run, or None."""
-    for r in run["results"]:
-        if r["experiment"] == PANEL and r["stage"] == stage and r["status"] in ("done", "cached"):
-            return Path(r["dir"])
-    return None
+    result = store.finished_results(run).get((PANEL, stage))
+    return Path(result["dir"]) if result else None
 
 
 def _interval(value: float, low: float, high: float) -> str:
@@ -188,8 +186,3 @@ def status_page(run: dict) -> str:
     lines += ["<table class='ladder-table'><tr><th>experiment</th><th>stage</th><th>status</th><th>wall time</th>"
               "<th>hash</th><th>params</th></tr>", *rows, "</table>", ""]  # fmt: skip
     return "\n".join(lines)
-
-
-def last_run_dir(profile: str, runs_dir: Path | None = None) -> Path:
-    """The folder holding ``latest.json`` and ``compute_estimate.csv`` of the profile."""
-    return store.last_run_path(profile, runs_dir).parent

@@ -57,7 +57,7 @@ from ladder import benchmarks, ingest, schema
 from ladder.answers import (
     ExtractedAnswer,
     extract_answer,
-    has_unclosed_think,
+    is_unfinished,
     normalize_answer,
     parse_integer,
 )
@@ -179,7 +179,7 @@ def grade_sample(
     _check_unfinished_think(unfinished_think)
     extracted = extract_answer(response)
     truncated = finish_reason == "length"
-    unfinished = not truncated and has_unclosed_think(response)
+    unfinished = is_unfinished(response, finish_reason)
     no_final_answer = truncated or (unfinished and unfinished_think == "incorrect")
     if gold is None or pd.isna(gold) or not str(gold).strip():
         return SampleGrade(extracted, False, False, "none", "no_gold", unfinished)

@@ -21,7 +21,9 @@ import pandas as pd
 import seaborn as sns
 from matplotlib.figure import Figure
 
-TIER_ORDER = ("easy", "medium", "hard", "exh")
+from ladder import benchmarks
+
+TIER_ORDER = benchmarks.TIER_ORDER
 TIER_LABELS = {"easy": "Easy", "medium": "Medium", "hard": "Hard", "exh": "Exh", "all": "All"}
 TIER_COLORS = {"easy": "#4daf4a", "medium": "#377eb8", "hard": "#ff7f00", "exh": "#e41a1c", "all": "#777777"}
 DPI = 120  # PNG resolution of saved figures
@@ -37,14 +39,9 @@ def save_figure(fig: Figure, out_dir: str | Path | None, name: str) -> Path | No
     return path
 
 
-def _tiers_present(tier_of: Mapping[str, str]) -> list[str]:
-    present = set(tier_of.values())
-    return [t for t in TIER_ORDER if t in present] + sorted(present - set(TIER_ORDER))
-
-
 def question_order(accuracy: pd.DataFrame, tier_of: Mapping[str, str]) -> list[str]:
     """Questions sorted by tier (easy -> exh), then by mean accuracy over the panel, highest first."""
-    tiers = _tiers_present(tier_of)
+    tiers = benchmarks.tiers_present(tier_of)
     mean = accuracy.mean(axis=1)
     keyed = [(tiers.index(tier_of[q]), -mean[q], str(q)) for q in accuracy.index]
     return [q for *_, q in sorted(keyed)]
@@ -124,8 +121,15 @@ def plot_accuracy_heatmap(
     return fig
 
 
+def tiers_in(table: pd.DataFrame, include_all: bool = True) -> list[str]:
+    """The study's tiers (and 'all') present in a table's ``tier`` column, in the study's order."""
+    present = set(table["tier"])
+    order = (*TIER_ORDER, benchmarks.ALL_TIERS)
+    return [t for t in order if t in present and (include_all or t != benchmarks.ALL_TIERS)]
+
+
 def _tier_rows(tier_table: pd.DataFrame, include_all: bool) -> pd.DataFrame:
-    tiers = [t for t in (*TIER_ORDER, "all") if t in set(tier_table["tier"]) and (include_all or t != "all")]
+    tiers = tiers_in(tier_table, include_all)
     return tier_table[tier_table["tier"].isin(tiers)], tiers
 
 
@@ -216,7 +220,7 @@ def plot_irt_difficulty(
     table = questions.sort_values("irt_difficulty").reset_index(drop=True)
     fig = Figure(figsize=(max(7.0, 0.28 * len(table) + 2), 3.8), layout="constrained")
     ax = fig.subplots()
-    for tier in _tiers_present(tier_of) if tier_of else [None]:
+    for tier in benchmarks.tiers_present(tier_of) if tier_of else [None]:
         sub = table if tier is None else table[table["question_id"].map(tier_of) == tier]
         ax.errorbar(
             sub.index,

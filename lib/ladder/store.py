@@ -216,14 +216,11 @@ def portable(value: Any, output_dir: str | Path) -> Any:
         return {k: portable(v, output_dir) for k, v in value.items()}
     if isinstance(value, list | tuple):
         return [portable(v, output_dir) for v in value]
-    if not isinstance(value, str) or not value.startswith(("/", "\\")) and ":\\" not in value[:3]:
+    if not isinstance(value, str) or not Path(value).is_absolute():
         return value
     path = Path(value)
     runs_root = Path(output_dir).resolve().parents[2]
-    for base, shown in (
-        (runs_root, Path("runs")),
-        (paths.ROOT, Path()),
-    ):
+    for base, shown in ((runs_root, Path("runs")), (paths.ROOT, Path())):
         if path.is_relative_to(base):
             return (shown / path.relative_to(base)).as_posix()
     return value
@@ -247,10 +244,14 @@ def read_last_run(profile: str, runs_dir: Path | None = None) -> dict[str, Any]:
     return read_json(latest)
 
 
+def finished_results(run: dict[str, Any]) -> dict[tuple[str, str], dict[str, Any]]:
+    """A run record's results whose folder holds a result (done or cached), by (experiment, stage)."""
+    return {(r["experiment"], r["stage"]): r for r in run["results"] if r["status"] in ("done", "cached")}
+
+
 def finished_stages(profile: str, runs_dir: Path | None = None) -> dict[tuple[str, str], dict[str, Any]]:
     """The last run's results whose folder holds a result (done or cached), by (experiment, stage)."""
-    results = read_last_run(profile, runs_dir)["results"]
-    return {(r["experiment"], r["stage"]): r for r in results if r["status"] in ("done", "cached")}
+    return finished_results(read_last_run(profile, runs_dir))
 
 
 def partial_dir(final: Path) -> Path:

@@ -28,7 +28,7 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict
 
-from ladder import metrics, paths
+from ladder import benchmarks, metrics, paths
 from ladder.params import load_yaml_model
 
 if TYPE_CHECKING:
@@ -114,7 +114,7 @@ def group_tier_means(
         pooled = np.hstack([outcomes[m].subset(qids).correct[:, :n] for m in present])
         group_oc = metrics.outcomes_from_arrays(pooled, model=group, question_ids=qids)
         for tier in TIER_COLUMNS:
-            ids = [q for q in qids if tier == "all" or tier_of.get(q) == tier]
+            ids = benchmarks.tier_questions(qids, tier_of, tier)
             if not ids:
                 continue
             res = metrics.metric_suite(group_oc.subset(ids), ["avg@n"], confidence=confidence)["avg@n"]

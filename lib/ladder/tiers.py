@@ -42,7 +42,7 @@ from ladder import benchmarks, contrasts, metrics, paths, schema
 from ladder.params import StageParams
 
 TIER_ORDER = benchmarks.TIER_ORDER  # easy, medium, hard, exh
-ALL_TIERS = "all"  # the row of tiers.csv over every question
+ALL_TIERS = benchmarks.ALL_TIERS  # the row of tiers.csv over every question
 
 
 class TiersError(ValueError):
@@ -584,12 +584,11 @@ def tier_metrics(
 
     The CIs are :func:`ladder.metrics.mean_interval`: for the population of questions like this tier's."""
     names = ["avg@n", "cov@n", *[f"cov@{k}" for k in params.ks], *[f"pass@{k}" for k in params.ks], "maj@n"]
-    tier_names = [t for t in TIER_ORDER if t in set(tier_of.values())]
-    tier_names += sorted(set(tier_of.values()) - set(TIER_ORDER))
+    tier_names = benchmarks.tiers_present(tier_of)
     rows = []
     for model, oc in outcomes.items():
         for tier in [*tier_names, ALL_TIERS]:
-            ids = [q for q in oc.question_ids if tier == ALL_TIERS or tier_of.get(q) == tier]
+            ids = benchmarks.tier_questions(oc.question_ids, tier_of, tier)
             if not ids:
                 continue
             suite = metrics.metric_suite(oc.subset(ids), names, confidence=params.confidence)

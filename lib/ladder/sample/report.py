@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from ladder.answers import has_unclosed_think
+from ladder.answers import is_unfinished
 
 
 def settings_table(samples: pd.DataFrame) -> pd.DataFrame:
@@ -37,8 +37,8 @@ def settings_table(samples: pd.DataFrame) -> pd.DataFrame:
 
 def _unfinished(samples: pd.DataFrame) -> pd.Series:
     """A think block opened and never closed, not cut at the token limit: graded ``unfinished`` (ladder.grade)."""
-    unclosed = samples["response"].map(has_unclosed_think).astype(bool)
-    return unclosed & (samples["finish_reason"] != "length").fillna(True).astype(bool)
+    flags = [is_unfinished(r, f) for r, f in zip(samples["response"], samples["finish_reason"], strict=True)]
+    return pd.Series(flags, index=samples.index, dtype=bool)
 
 
 def truncation_table(samples: pd.DataFrame) -> pd.DataFrame:
