@@ -24,7 +24,7 @@ EXTRAS ?= $(if $(HAS_GPU),dev$(comma)gpu,dev)
 STAMP := $(VENV)/.ladder-setup
 RUN_ARGS = --profile $(PROFILE) $(if $(EXP),--exp $(EXP)) $(foreach s,$(SET),--set $(s)) $(if $(FORCE),--force)
 
-.PHONY: help setup reproduce smoke base-model calibrate curate train sample grade tiers ablations book test test-gpu bench lint format check clean distclean
+.PHONY: help setup reproduce smoke base-model calibrate curate train sample grade tiers ablations book test test-gpu bench lint format params-cells check clean distclean
 
 help: ## list the targets
 	@echo "usage: make TARGET [PROFILE=laptop] [EXP=name,name] [SET='stage.key=value ...'] [FORCE=1]"
@@ -80,6 +80,9 @@ lint: setup ## ruff check and format check
 format: setup ## apply ruff fixes and formatting
 	$(PY) -m ruff check --fix lib tests notebooks bench scripts
 	$(PY) -m ruff format lib tests notebooks bench scripts
+
+params-cells: setup ## rewrite every notebook's parameters cell from its stage's params model (after changing a model)
+	$(PY) -m ladder.param_docs --write
 
 clean: ## remove runs/ and book/ (computed results)
 	rm -rf runs book

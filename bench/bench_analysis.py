@@ -16,12 +16,18 @@ import argparse
 import math
 import platform
 import random
+import sys
 import tempfile
 import time
+from pathlib import Path
 
 import numpy as np
 
-from ladder import metrics, paths, store, tiers
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))  # for tests.simulated_panel
+
+from ladder import metrics, paths, store, tiers  # noqa: E402
+from tests.simulated_panel import simulate_graded  # noqa: E402
 
 N_QUESTIONS, N_SAMPLES, N_MODELS = 30, 64, 20
 
@@ -32,7 +38,7 @@ def synthetic_cube(seed: int = 0):
     shift = {"easy": -2.5, "medium": 0.0, "hard": 2.0, "exh": 5.0}
     difficulty = {q: shift[t] + rng.normal(0, 0.5) for q, t in sorted(tiers.study_tiers().items())}
     abilities = {f"model{i:02d}": float(a) for i, a in enumerate(np.linspace(-1.5, 3.5, N_MODELS))}
-    return tiers.simulate_graded(abilities, difficulty, N_SAMPLES, seed=seed)
+    return simulate_graded(abilities, difficulty, N_SAMPLES, seed=seed)
 
 
 def naive_pass_at_k_bootstrap(correct: np.ndarray, k: int, n_bootstrap: int, seed: int) -> tuple[float, float, float]:

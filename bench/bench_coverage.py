@@ -31,14 +31,14 @@ def main() -> None:
         [
             coverage.coverage_table(m, n_panels=args.panels)
             for m in (coverage.REALISTIC, coverage.HARD_TIER, coverage.EASY_TIER)
-        ],  # fmt: skip
+        ],
         ignore_index=True,
     )
     paired = pd.concat(
         [
             coverage.paired_coverage_table(m, n_panels=args.paired_panels)
             for m in (coverage.REALISTIC, coverage.HARD_TIER)
-        ],  # fmt: skip
+        ],
         ignore_index=True,
     )
     seconds = time.perf_counter() - start
@@ -47,16 +47,29 @@ def main() -> None:
             print(f"\n== {name}: coverage of nominal 95% ({args.panels} panels per cell)")
             print(rows.pivot(index="questions", columns="metric", values="coverage").round(3).to_string())
         print(f"\n== paired differences ({args.paired_panels} panels per cell)")
-        print(paired.pivot_table(index=["mixture", "scenario", "questions"], columns="metric",
-                                 values="coverage").round(3).to_string())  # fmt: skip
+        print(
+            paired.pivot_table(index=["mixture", "scenario", "questions"], columns="metric", values="coverage")
+            .round(3)
+            .to_string()
+        )
     acceptance = single[single["mixture"] == coverage.REALISTIC.name]
-    print(f"\nacceptance ({coverage.REALISTIC.name}): coverage {acceptance['coverage'].min():.3f}.."
-          f"{acceptance['coverage'].max():.3f} (ratio to nominal {acceptance['coverage'].min() / 0.95:.3f}.."
-          f"{acceptance['coverage'].max() / 0.95:.3f}); estimate inside its interval in "
-          f"{single['estimate_inside'].min():.0%} of panels; {seconds:.0f} s")  # fmt: skip
+    print(
+        f"\nacceptance ({coverage.REALISTIC.name}): coverage {acceptance['coverage'].min():.3f}.."
+        f"{acceptance['coverage'].max():.3f} (ratio to nominal {acceptance['coverage'].min() / 0.95:.3f}.."
+        f"{acceptance['coverage'].max() / 0.95:.3f}); estimate inside its interval in "
+        f"{single['estimate_inside'].min():.0%} of panels; {seconds:.0f} s"
+    )
     out = paths.RUNS_DIR / "bench" / "coverage.json"
-    store.write_json(out, {"single": single.to_dict("records"), "paired": paired.to_dict("records"),
-                           "panels": args.panels, "paired_panels": args.paired_panels, "seconds": round(seconds, 1)})  # fmt: skip
+    store.write_json(
+        out,
+        {
+            "single": single.to_dict("records"),
+            "paired": paired.to_dict("records"),
+            "panels": args.panels,
+            "paired_panels": args.paired_panels,
+            "seconds": round(seconds, 1),
+        },
+    )
     print(f"wrote {out}")
 
 

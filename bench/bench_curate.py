@@ -20,12 +20,21 @@ from __future__ import annotations
 import argparse
 import os
 import platform
+import sys
 import tempfile
 import time
 from pathlib import Path
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
-os.environ.setdefault("HF_DATASETS_DISABLE_PROGRESS_BARS", "1")
+os.environ.setdefault("HF_DATASETS_DISABLE_PROGRESS_BARS", "1")  # read when datasets is imported: set it first
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))  # for tests.curate_examples
+
+from ladder import paths, store  # noqa: E402
+from ladder.curate import CurateParams, curate_stage  # noqa: E402
+from ladder.curate.lengths import count_tokens, load_tokenizer  # noqa: E402
+from ladder.tiny_model import DEFAULT_CORPUS, train_tokenizer  # noqa: E402
+from tests.curate_examples import openr1_rows, write_rows  # noqa: E402
 
 
 def main() -> int:
@@ -34,12 +43,6 @@ def main() -> int:
     parser.add_argument("--n", type=int, default=1000, help="trajectories to select")
     parser.add_argument("--sample", type=int, default=2000, help="texts for the batched vs per-text comparison")
     args = parser.parse_args()
-
-    from ladder import paths, store
-    from ladder.curate import CurateParams, curate_stage
-    from ladder.curate.examples import openr1_rows, write_rows
-    from ladder.curate.lengths import count_tokens, load_tokenizer
-    from ladder.tiny_model import DEFAULT_CORPUS, train_tokenizer
 
     work = Path(tempfile.mkdtemp(prefix="bench_curate_"))
     t0 = time.perf_counter()

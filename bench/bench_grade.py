@@ -25,7 +25,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "lib"))
 
 from ladder import paths, schema, store  # noqa: E402
-from ladder.grade import extract_answer, grade_frame, math_verify_equal  # noqa: E402
+from ladder.answers import extract_answer  # noqa: E402
+from ladder.grade import grade_frame, math_verify_equal  # noqa: E402
 
 
 def synthetic_samples(n: int, seed: int = 0, trace_chars: int = 20_000) -> pd.DataFrame:
@@ -54,14 +55,25 @@ def synthetic_samples(n: int, seed: int = 0, trace_chars: int = 20_000) -> pd.Da
         truncated = rng.random() < 0.1
         rows.append(
             {
-                "model": "bench", "model_revision": "", "benchmark": "aime24", "question_id": str(60 + q),
-                "sample_idx": i // 30, "prompt": "p", "prompt_hash": "h",
+                "model": "bench",
+                "model_revision": "",
+                "benchmark": "aime24",
+                "question_id": str(60 + q),
+                "sample_idx": i // 30,
+                "prompt": "p",
+                "prompt_hash": "h",
                 "response": trace[: trace_chars // 2] if truncated else trace + ending,
-                "n_tokens": 5000, "finish_reason": "length" if truncated else "stop", "seed": i,
-                "temperature": 1.0, "top_p": 1.0, "max_new_tokens": 32768, "backend": "bench",
-                "backend_version": "", "gold": str(gold),
+                "n_tokens": 5000,
+                "finish_reason": "length" if truncated else "stop",
+                "seed": i,
+                "temperature": 1.0,
+                "top_p": 1.0,
+                "max_new_tokens": 32768,
+                "backend": "bench",
+                "backend_version": "",
+                "gold": str(gold),
             }
-        )  # fmt: skip
+        )
     return schema.conform_samples(pd.DataFrame(rows))
 
 

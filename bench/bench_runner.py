@@ -40,8 +40,10 @@ def main() -> dict:
     }
     out = paths.RUNS_DIR / "bench" / "runner.json"
     store.write_json(out, result)  # atomic, creates the folder
-    print(f"first run of {result['stages']} stages: {result['first_run_s']:.2f} s; "
-          f"no-op re-run: {result['noop_rerun_s']:.3f} s; ratio {result['noop_over_first']:.4f}")  # fmt: skip
+    print(
+        f"first run of {result['stages']} stages: {result['first_run_s']:.2f} s; "
+        f"no-op re-run: {result['noop_rerun_s']:.3f} s; ratio {result['noop_over_first']:.4f}"
+    )
     return result
 
 

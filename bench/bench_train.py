@@ -38,16 +38,14 @@ def conversations(n: int, seed: int = 0) -> list[list[dict[str, str]]]:
     rows = []
     for i in range(n):
         steps = " ".join(str(rng.randint(0, 9)) for _ in range(rng.randint(10, 180)))
-        rows.append([{"role": "user", "content": f"Problem {i}: add the digits."},
-                     {"role": "assistant", "content": f"{steps} so the answer is \\boxed{{{i}}}"}])  # fmt: skip
+        question = {"role": "user", "content": f"Problem {i}: add the digits."}
+        rows.append([question, {"role": "assistant", "content": f"{steps} so the answer is \\boxed{{{i}}}"}])
     return rows
 
 
 def run(label: str, model: Path, input_dir: Path, out: Path, steps: int, **overrides) -> dict:
-    params = TrainParams(
-        model=str(model), max_steps=steps, learning_rate=1e-3, gradient_checkpointing=False, save_steps=10_000,
-        lr_scheduler_type="constant", warmup_ratio=0.0, **overrides,
-    )  # fmt: skip
+    recipe = dict(learning_rate=1e-3, lr_scheduler_type="constant", warmup_ratio=0.0, gradient_checkpointing=False)
+    params = TrainParams(model=str(model), max_steps=steps, save_steps=10_000, **recipe, **overrides)
     report = train(params, input_dir, out / label)
     return {k: report[k] for k in ("tokens_per_s", "padding_waste", "session_tokens", "train_runtime_s", "steps")}
 
@@ -61,10 +59,10 @@ def main() -> int:
         pd.DataFrame({"messages": conversations(256)}).to_parquet(input_dir / "dataset.parquet")
         # Same number of conversations per optimizer step in both runs: 8 padded vs one 2,048-token block
         # (~9 conversations of ~230 tokens).
-        padding = run("padding", model, input_dir, root, steps=16, per_device_batch_size=8, effective_batch_size=8,
-                      max_length=2048)  # fmt: skip
-        packing = run("packing", model, input_dir, root, steps=16, per_device_batch_size=1, effective_batch_size=1,
-                      max_length=2048, packing=True)  # fmt: skip
+        padded = dict(per_device_batch_size=8, effective_batch_size=8, max_length=2048)
+        packed = dict(per_device_batch_size=1, effective_batch_size=1, max_length=2048, packing=True)
+        padding = run("padding", model, input_dir, root, steps=16, **padded)
+        packing = run("packing", model, input_dir, root, steps=16, **packed)
     ratio = packing["tokens_per_s"] / padding["tokens_per_s"]
     result = {
         "padding": padding,

@@ -27,6 +27,10 @@
 # the grade stage scores it as truncated, never as a finished answer.
 
 # %% tags=["parameters"]
+output_dir: str = "runs/scratch/30_sample"  # injected by the runner
+input_dir: str = ""  # injected by the runner ("" when sampling is the experiment's first stage)
+experiment: str = "scratch"  # injected by the runner
+profile: str = "scratch"  # injected by the runner
 model: str = ""  # hub id or local path; ignored when a train stage precedes (input_dir/model exists)
 revision: str = "main"  # hub revision (branch, tag or commit) when `model` is a hub id
 model_name: str = ""  # name written to the `model` column; "" means the experiment name
@@ -41,25 +45,21 @@ temperature: float = 1.0  # sampling temperature; 0 means greedy
 top_p: float = 1.0  # nucleus sampling p
 max_new_tokens: int = 32768  # generation budget per sample; hitting it gives finish_reason "length"
 seed: int = 0  # base seed; each (question, sample) gets its own seed derived from it
-batch_size: int = 16  # hf: prompts per generate() call (fixes the numerics); vllm: requests per LLM.generate() call
-dtype: str = "auto"  # weights dtype: auto | float32 | bfloat16 | float16 (study: float32 on vLLM)
+batch_size: int = 16  # hf: prompts per generate() call (fixes the numerics, so part of the run); vllm: requests per LLM.generate() call, written after each
+dtype: str = "auto"  # weights dtype (study: float32 on vLLM) (auto | float32 | bfloat16 | float16)
 device: str = "auto"  # hf: auto (cuda if available) | cpu | cuda | cuda:N
-cpu_threads: int = 0  # hf on CPU: torch threads; 0 keeps torch's default
+cpu_threads: int = 0  # hf on CPU: torch threads; 0: torch's default (1 is fastest for tiny models)
 tensor_parallel_size: int = 1  # vllm: GPUs per engine
 data_parallel_size: int = 1  # vllm: engines, each on tensor_parallel_size GPUs, each sampling a share
 max_model_len: int = 0  # vllm: context length; 0 means longest prompt + max_new_tokens
 gpu_memory_utilization: float = 0.9  # vllm: fraction of GPU memory the engine may take
 openai_base_url: str = "http://127.0.0.1:8000/v1"  # openai: server URL up to /v1
-openai_api: str = "completions"  # openai: completions (chat template applied here) | chat (by the server)
+openai_api: str = "completions"  # completions: template applied here; chat: by server
 openai_model: str = ""  # openai: model name the server knows; "" means `model`
 openai_api_key_env: str = "OPENAI_API_KEY"  # openai: name of the env var holding the key (never the key itself)
 concurrency: int = 8  # openai: requests in flight at once
 max_retries: int = 5  # openai: retries per request (exponential backoff) on timeouts, 429 and 5xx
 request_timeout_s: float = 600.0  # openai: seconds before one request is abandoned (then retried)
-output_dir: str = "runs/scratch/30_sample"  # injected by the runner
-input_dir: str = ""  # injected by the runner ("" when sampling is the experiment's first stage)
-experiment: str = "scratch"  # injected by the runner
-profile: str = "scratch"  # injected by the runner
 
 # %%
 from ladder import sample

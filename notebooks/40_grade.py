@@ -30,22 +30,22 @@
 # `unfinished`. An LLM judge is off unless `judge` names one.
 
 # %% tags=["parameters"]
+output_dir: str = "runs/scratch/40_grade"  # injected by the runner
+input_dir: str = ""  # injected by the runner
+experiment: str = "scratch"  # injected by the runner
+profile: str = "scratch"  # injected by the runner
 benchmark: str = "aime24"  # benchmark in ladder.benchmarks whose answers are the golds of ingested files
 benchmark_path: str = ""  # local problem file of the benchmark; empty: the Hugging Face hub where needed
 inputs: list = []  # result files to ingest when no sample stage precedes, i.e. input_dir is empty
-input_format: str = "lm-eval"  # format of `inputs`: lm-eval | lighteval | skythought | ladder
+input_format: str = "lm-eval"  # format of `inputs` (lm-eval | lighteval | skythought | ladder)
 drop_unknown: bool = False  # leave out ingested rows whose question is not in the benchmark; False: error
 model: str = ""  # model name for ingested rows; empty: from the files, else the experiment name
 math_verify_timeout_s: int = 5  # per-sample Math-Verify timeout for parsing and for comparing, seconds
 judge: str = ""  # LLM judge for answers the rules cannot read, openai:MODEL; empty: off, the default
 cross_check_samples: int = 500  # integer-rule samples also graded by Math-Verify to find disagreements; 0: off
-unfinished_think: str = "incorrect"  # <think> never closed: incorrect (reason unfinished) | last_answer (graded)
-examples_per_reason: int = 2  # examples shown per reason
+unfinished_think: str = "incorrect"  # <think> never closed: incorrect | last_answer
+examples_per_reason: int = 2  # examples shown per reason in the notebook
 seed: int = 0  # seed for choosing cross-checked samples and examples
-output_dir: str = "runs/scratch/40_grade"  # injected by the runner
-input_dir: str = ""  # injected by the runner
-experiment: str = "scratch"  # injected by the runner
-profile: str = "scratch"  # injected by the runner
 
 # %%
 from ladder import grade

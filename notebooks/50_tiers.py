@@ -41,30 +41,30 @@ profile: str = "laptop"  # runner: the profile being run
 benchmark: str = "aime24"  # benchmark to analyse; graded rows of other benchmarks are left out
 graded_files: list = []  # graded parquet files added to the panel (results from elsewhere; repo-relative)
 models: list = []  # panel members to analyse; empty: every model in the graded tables
-base_models: list = []  # role "base": mean avg@n > easy_threshold makes a question easy
+base_models: list = []  # role "base": their mean avg@n > easy_threshold makes a question easy
 sft_models: list = []  # role "small-scale SFT": mean avg@n > medium_threshold makes it medium
 reference_models: list = []  # other panel members (large-scale post-training, tools): a group of their own
 exh_models: list = []  # models whose samples the exh rule reads (exh_rule); empty: the whole panel
 easy_threshold: float = 0.5  # study: base model above 50% -> easy
 medium_threshold: float = 0.5  # study: small-scale SFT models above 50% -> medium
 exh_threshold: float = 0.1  # study: below 10% across all models -> exh
-exh_rule: str = "panel_mean"  # exh: panel_mean (exh_models' samples pooled; the study's lists) | every_model
-tier_source: str = "study"  # tiers for tiers.csv and figures: study (the benchmark's own) | rule
+exh_rule: str = "panel_mean"  # exh: panel_mean (samples pooled) | every_model
+tier_source: str = "study"  # tiers for tiers.csv and figures: the benchmark's own, or rules (study | rule)
 tier_version: str = ""  # version of the study's lists in data/aime24_tiers.yaml; empty: the file's default
 ks: list = [2, 4]  # k of cov@k (first k samples) and unbiased pass@k, beside avg@n, cov@n, maj@n
-unequal_n: str = "error"  # unequal samples per question: error | truncate (first n_min samples)
+unequal_n: str = "error"  # unequal samples per question: fail, or use the first n_min (error | truncate)
 n_bootstrap: int = 1000  # resamples of the bootstrap over models of Loevinger's H (0: no CI)
 confidence: float = 0.95  # two-sided level of every CI
 seed: int = 0  # seed of that bootstrap: same seed, same tables
-irt_model: str = "rasch"  # item response model for question difficulty: rasch | 2pl
-irt_prior_sd: float = 3.0  # sd (logits) of the normal prior on abilities and difficulties
+irt_model: str = "rasch"  # item response model for question difficulty (rasch | 2pl)
+irt_prior_sd: float = 3.0  # sd (logits) of the normal prior on abilities and difficulties; keeps 0/n finite
 solve_threshold: float = 0.5  # ladder consistency: a model solves a question when its avg@n is at least this
-ladder_lines: str = "model"  # Figure 1: one line per model, or per role group: model | group
-missing_role_models: str = "error"  # a role model not in the panel: stop (error), or leave it out (drop)
+ladder_lines: str = "model"  # Figure 1: one line per model, or per role group
+missing_role_models: str = "error"  # a role model not in the panel: stop, or leave it out (error | drop)
 
 # %%
 # %matplotlib inline
-from ladder import plots, study, tiers
+from ladder import findings, plots, tiers
 from ladder.params import from_namespace
 
 params = from_namespace(tiers.TiersParams, globals())
@@ -121,11 +121,11 @@ tiers.calibration(analysis)
 # %% [markdown]
 # ## This run vs the study
 # The study's mean avg@8 per model group and tier (base, small-scale SFT, large; read off its Figure 1, in
-# `data/study_numbers.yaml`) beside this run's mean avg@n of the models in the same role, the difference (this run
+# `data/study_claims.yaml`) beside this run's mean avg@n of the models in the same role, the difference (this run
 # minus the study) and the CI of this run's value. A group this run does not have says so.
 
 # %%
-study.tiers_vs_study(graded, analysis, out_dir=output_dir)
+findings.tiers_vs_study(graded, analysis, out_dir=output_dir)
 
 # %% [markdown]
 # ## Rules vs the study's lists

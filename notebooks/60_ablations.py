@@ -31,7 +31,9 @@
 # `reference_experiment`'s); an axis comparison groups SFT experiments equal on every other axis and of the same
 # origin (trained by this run, or released). An experiment holding several models (a folder of the study's
 # lm-eval logs) is analysed model by model: its rows carry the model's name as `experiment`.
-# Every sentence of the findings table is computed from this run's numbers with the thresholds below.
+# Every sentence of the findings table is computed from this run's numbers by `ladder.findings`, with the study's
+# claims and the thresholds that test them read from `claims` (`data/study_claims.yaml`; point it at a copy to move
+# a bar).
 
 # %% tags=["parameters"]
 output_dir: str = "runs/ablations"  # runner: folder this stage writes into
@@ -39,34 +41,19 @@ inputs: dict = {}  # runner: experiment -> {stage -> folder}; "_panel" -> {"tier
 profile: str = "laptop"  # runner: the profile being run
 benchmark: str = "aime24"  # benchmark whose graded rows are analysed (tiers from the tiers stage)
 steps_benchmark: str = "synthetic_steps"  # benchmark of one-question-per-step rows (step decomposition)
-tier_column: str = "study_tier"  # column of the tiers stage's questions.csv: study_tier | rule_tier
+tier_column: str = "study_tier"  # column of the tiers stage's questions.csv (study_tier | rule_tier)
 base_models: list = []  # base experiments/models (not SFT); empty: the tiers stage's base_models
 released_models: str = "data/released_models.yaml"  # axes of released models evaluated without curate; "": none
 reference_experiment: str = ""  # experiment whose axes are the reference setting; "": most common values
 mixed_categories: list = ["diverse", "all"]  # categories that are mixes: equal on the C axis ("mix")
 step_pairs: dict = {}  # steps experiment -> end-to-end experiment; {}: from the sample params
-unequal_n: str = "error"  # unequal samples per question: error | truncate (first n_min samples)
+unequal_n: str = "error"  # unequal samples per question: fail, or first n_min (error | truncate)
 confidence: float = 0.95  # two-sided level of every CI (metrics, paired differences, the scaling slope)
-medium_target: float = 0.9  # finding 1: study: at least 90% on Medium
-medium_min_n: int = 500  # finding 1: study: at least 500 normal or long R1 trajectories
-stability_tiers: list = ["medium", "hard"]  # finding 2: tiers where potential and stability are compared
-coverage_min: float = 0.85  # finding 2: study: cov@8 about 90 (comparable to R1)
-stability_gap: float = 0.2  # finding 2: study: avg@8 lags cov@8 by more than 20 points
-scaling_tier: str = "hard"  # finding 3: tier whose accuracy is fitted on log10 N
-scaling_min_slope: float = 0.0  # finding 3: accuracy must rise by more than this per tenfold N
-scaling_min_sizes: int = 3  # finding 3: distinct sizes N needed (two points always fit a line)
-scaling_ci_above: bool = False  # finding 3: also require the slope's CI (when there is one) above that
-plateau: float = 0.65  # finding 3: study: Hard plateaus near 65% (reported beside the fit, not tested)
-category_center: float = 0.55  # finding 4: study: overall accuracy 55 +- 4% across categories
-category_tolerance: float = 0.04  # finding 4: half the max - min spread of categories must stay within this
-step_tiers: list = ["hard"]  # finding 5: tiers of the parent questions in the step decomposition
-step_gap: float = 0.2  # finding 5: mean step accuracy must exceed end-to-end accuracy by at least this
-product_tolerance: float = 0.15  # finding 5: |end-to-end - product of step accuracies| within this
-exh_max: float = 0.0  # finding 6: study: every SFT-only model scores 0% on Exh
+claims: str = "data/study_claims.yaml"  # the study's findings with the thresholds that test them (ladder.findings)
 
 # %%
 # %matplotlib inline
-from ladder import ablations, study
+from ladder import ablations, findings
 from ladder.params import from_namespace
 
 params = from_namespace(ablations.AblationsParams, globals())
@@ -93,13 +80,17 @@ analysis.accuracy
 
 # %% [markdown]
 # ## Findings
-# One sentence per finding of the study, computed from the tables below. Levels are compared with the study's
-# bars as point estimates (as the study reports them); every comparison (R1 vs Gemini, long vs short, N vs 2N,
-# best vs worst category, cov@n vs avg@n) is a paired difference on the same questions with its own CI, and the
-# verdict reads that CI: `holds` is yes, no, inconclusive (the CI straddles the claim) or not testable.
+# One row per finding of the study (`data/study_claims.yaml`): the verdict, the study's words, this run's numbers,
+# and the study's published numbers beside this run's. Levels are compared with the study's bars as point
+# estimates (as the study reports them); every comparison (R1 vs Gemini, long vs short, N vs 2N, best vs worst
+# category, cov@n vs avg@n) is a paired difference on the same questions with its own CI, and the verdict reads
+# that CI: `holds` is yes, no, inconclusive (the CI straddles the claim) or not testable. For a published number,
+# "agrees" means a bound met, or the study's value within the stated tolerance or this run's CI.
 
 # %%
-analysis.findings
+claims = findings.load_claims(params.claims)
+results = findings.evaluate(analysis, claims)
+findings.findings_table(results)
 
 # %% [markdown]
 # ## Paired differences
@@ -109,15 +100,6 @@ analysis.findings
 
 # %%
 analysis.contrasts
-
-# %% [markdown]
-# ## This run vs the study
-# The numbers behind the study's findings (`data/study_numbers.yaml`) beside this run's: value, difference, the
-# CI where the value is one experiment's, and `agrees` (a bound met, or the study's value within the
-# stated tolerance or this run's CI). Rows this run cannot compute say why.
-
-# %%
-study.findings_vs_study(analysis, out_dir=output_dir)
 
 # %% [markdown]
 # Notes: anything the analysis had to decide (experiments without rows, steps without a partner).
@@ -156,7 +138,7 @@ ablations.plot_axis_bars(analysis, "S", out_dir=output_dir)
 analysis.categories
 
 # %%
-ablations.plot_category_spread(analysis, out_dir=output_dir)
+ablations.plot_category_spread(analysis, out_dir=output_dir, claims=claims)
 
 # %% [markdown]
 # ## Potential vs stability
@@ -181,4 +163,4 @@ ablations.plot_steps(analysis, out_dir=output_dir)
 # ## Files written
 
 # %%
-ablations.save_ablation_tables(analysis, output_dir)
+ablations.save_ablation_tables(analysis, output_dir, results)

@@ -44,11 +44,11 @@ def main() -> int:
         ]
         (root / "in").mkdir()
         pd.DataFrame({"messages": rows}).to_parquet(root / "in" / "dataset.parquet")
+        recipe = dict(learning_rate=3e-3, lr_scheduler_type="constant", warmup_ratio=0.0, gradient_checkpointing=True)
+        batch = dict(per_device_batch_size=8, effective_batch_size=16, max_length=256)
         params = TrainParams(
-            model=str(model), distributed="fsdp", num_processes=1, max_steps=6, save_steps=3,
-            per_device_batch_size=8, effective_batch_size=16, learning_rate=3e-3, lr_scheduler_type="constant",
-            warmup_ratio=0.0, max_length=256, gradient_checkpointing=True,
-        )  # fmt: skip
+            model=str(model), distributed="fsdp", num_processes=1, max_steps=6, save_steps=3, **batch, **recipe
+        )
         summary["launch"] = launch_command_string(launch_command(params, root / "in", root / "out"))
         started = time.perf_counter()
         first = train_stage(params, root / "in", root / "out")

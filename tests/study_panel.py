@@ -27,18 +27,40 @@ N = 8
 # AI-MO id -> (base avg@8, small-SFT mean, large mean), as read off Figure 1 (quanta 1/8, 1/16, 1/24).
 FIGURE_1 = {
     # easy
-    69: (0.875, 1, 1), 60: (0.75, 1, 1), 67: (0.625, 1, 1), 72: (0.625, 1, 1),
+    69: (0.875, 1, 1),
+    60: (0.75, 1, 1),
+    67: (0.625, 1, 1),
+    72: (0.625, 1, 1),
     # medium
-    84: (0.375, 1, 1), 71: (0.375, 1, 1), 68: (0.25, 1, 0.958), 75: (0.125, 1, 1), 86: (0, 1, 1),
-    66: (0, 0.9375, 0.958), 79: (0, 0.875, 1), 78: (0.25, 0.625, 1), 83: (0, 0.875, 1), 82: (0, 0.625, 0.917),
+    84: (0.375, 1, 1),
+    71: (0.375, 1, 1),
+    68: (0.25, 1, 0.958),
+    75: (0.125, 1, 1),
+    86: (0, 1, 1),
+    66: (0, 0.9375, 0.958),
+    79: (0, 0.875, 1),
+    78: (0.25, 0.625, 1),
+    83: (0, 0.875, 1),
+    82: (0, 0.625, 0.917),
     # hard
-    70: (0, 0.6875, 0.708), 74: (0, 0.4375, 0.958), 77: (0, 0.375, 0.917), 87: (0, 0.3125, 0.958),
-    76: (0, 0.4375, 0.875), 85: (0.125, 0.125, 0.917),
-    64: (0, 0.4375, 0.708), 65: (0, 0.1875, 0.875), 61: (0, 0.25, 0.667), 80: (0, 0.1875, 0.792),
-    88: (0, 0.0625, 0.458), 73: (0, 0.0625, 0.333),
+    70: (0, 0.6875, 0.708),
+    74: (0, 0.4375, 0.958),
+    77: (0, 0.375, 0.917),
+    87: (0, 0.3125, 0.958),
+    76: (0, 0.4375, 0.875),
+    85: (0.125, 0.125, 0.917),
+    64: (0, 0.4375, 0.708),
+    65: (0, 0.1875, 0.875),
+    61: (0, 0.25, 0.667),
+    80: (0, 0.1875, 0.792),
+    88: (0, 0.0625, 0.458),
+    73: (0, 0.0625, 0.333),
     # exh
-    89: (0, 0, 0.125), 62: (0, 0, 0.042), 81: (0, 0, 0), 63: (0, 0, 0),
-}  # fmt: skip
+    89: (0, 0, 0.125),
+    62: (0, 0, 0.042),
+    81: (0, 0, 0),
+    63: (0, 0, 0),
+}
 
 # The study's published lists, by AI-MO id.
 PUBLISHED = {
@@ -85,16 +107,34 @@ def graded_rows(benchmark: str = "aime24") -> pd.DataFrame:
             for s in range(N):
                 right = s < c
                 records.append(
-                    {"model": model, "question_id": qid, "sample_idx": s, "gold": gold, "correct": right,
-                     "extracted_answer": gold if right else str((int(gold) + 7) % 1000)}
-                )  # fmt: skip
+                    {
+                        "model": model,
+                        "question_id": qid,
+                        "sample_idx": s,
+                        "gold": gold,
+                        "correct": right,
+                        "extracted_answer": gold if right else str((int(gold) + 7) % 1000),
+                    }
+                )
     frame = pd.DataFrame(records)
     return frame.assign(
-        model_revision="", benchmark=benchmark, prompt="", prompt_hash="", response="", n_tokens=pd.NA,
-        finish_reason="stop", seed=frame["sample_idx"], temperature=1.0, top_p=1.0, max_new_tokens=pd.NA,
-        backend="figure-1", backend_version="", grader="aime_int",
-        reason=np.where(frame["correct"], "ok", "wrong"), truncated=False,
-    )  # fmt: skip
+        model_revision="",
+        benchmark=benchmark,
+        prompt="",
+        prompt_hash="",
+        response="",
+        n_tokens=pd.NA,
+        finish_reason="stop",
+        seed=frame["sample_idx"],
+        temperature=1.0,
+        top_p=1.0,
+        max_new_tokens=pd.NA,
+        backend="figure-1",
+        backend_version="",
+        grader="aime_int",
+        reason=np.where(frame["correct"], "ok", "wrong"),
+        truncated=False,
+    )
 
 
 # lm-eval tasks the models were "run" with; each logs the same 30 questions in its own numbering and fields.
@@ -107,12 +147,23 @@ TASK_OF = {BASE: "aime", **dict.fromkeys(SMALL_SFT, "aime24_nofigures"), **dict.
 def _doc(task: str, row: pd.Series, position: int) -> tuple[int, dict]:
     problem = f"AIME {row['aime_id']}: a problem."
     if task == "aime":
-        doc = {"ID": row["aime_id"], "Year": 2024, "Problem Number": int(row["number"]), "Question": problem,
-               "Answer": row["answer"], "Part": row["contest"]}  # fmt: skip
+        doc = {
+            "ID": row["aime_id"],
+            "Year": 2024,
+            "Problem Number": int(row["number"]),
+            "Question": problem,
+            "Answer": row["answer"],
+            "Part": row["contest"],
+        }
         return int(row["lm_eval_aime_doc_id"]), doc
     if task == "aime24_nofigures":
-        doc = {"id": int(row["question_id"]), "problem": problem, "solution": "...", "answer": row["answer"],
-               "url": row["url"]}  # fmt: skip
+        doc = {
+            "id": int(row["question_id"]),
+            "problem": problem,
+            "solution": "...",
+            "answer": row["answer"],
+            "url": row["url"],
+        }
         return int(row["ai_mo_row"]) - 60, doc
     return position, {"ID": row["aime_id"], "Problem": problem, "Solution": "...", "Answer": int(row["answer"])}
 
@@ -151,7 +202,7 @@ def write_lm_eval_logs(folder: Path) -> Path:
                             "prompt_hash": "p",
                             "target_hash": "t",
                         }
-                    )  # fmt: skip
+                    )
                 )
         log = folder / model.replace("/", "__") / f"samples_{task}_2025-03-01T12-00-00.123456.jsonl"
         log.parent.mkdir(parents=True, exist_ok=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -10,10 +11,12 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from ladder import ablations, schema, tiers
+from ladder import ablations, findings, schema
 from ladder.ablations import AblationsError, AblationsParams
 from ladder.curate.params import CurateParams
+from ladder.findings import rules
 from ladder.params import PANEL
+from tests.simulated_panel import simulate_graded
 
 # 20 questions: 4 easy, 6 medium, 6 hard, 4 exh (ids "01".."20"), Rasch difficulties per tier
 TIER_OF = {f"{i:02d}": t for i, t in enumerate(["easy"] * 4 + ["medium"] * 6 + ["hard"] * 6 + ["exh"] * 4, start=1)}
@@ -41,7 +44,7 @@ def write_json(path: Path, params: dict, **extra) -> None:
 
 def graded_counts(model: str, counts: dict[str, int], n: int = 8, benchmark: str = "synthetic", revision: str = ""):
     """Graded rows where question q has exactly counts[q] correct samples (the first ones)."""
-    frame = tiers.simulate_graded({model: 0.0}, dict.fromkeys(counts, 0.0), n_samples=n, benchmark=benchmark)
+    frame = simulate_graded({model: 0.0}, dict.fromkeys(counts, 0.0), n_samples=n, benchmark=benchmark)
     frame["correct"] = frame["sample_idx"] < frame["question_id"].map(counts)
     frame["model_revision"] = revision
     return schema.conform_graded(frame)
@@ -55,8 +58,7 @@ def write_run(root: Path, abilities: dict[str, float], seed: int = 0, steps: dic
     for i, (exp, (curate, _)) in enumerate(GRID.items()):
         folders = {"curate": root / exp / "curate", "grade": root / exp / "grade"}
         write_json(folders["curate"], CurateParams(**{**PROFILE_CURATE, **curate}).model_dump(mode="json"))
-        graded = tiers.simulate_graded({exp: abilities[exp]}, difficulty, n_samples=8, seed=seed + i,
-                                       benchmark="synthetic")  # fmt: skip
+        graded = simulate_graded({exp: abilities[exp]}, difficulty, n_samples=8, seed=seed + i, benchmark="synthetic")
         graded["model_revision"] = f"rev-{exp}"
         folders["grade"].mkdir(parents=True)
         schema.write_table(graded, folders["grade"] / "graded.parquet")
@@ -96,9 +98,16 @@ def test_axes_come_from_curate_params_and_the_reference_is_the_most_common_setti
     assert axes.loc["base", "role"] == "base"  # from the tiers stage's base_models
     assert axes.loc["sft_n250", "N"] == 250 and axes.loc["sft_gemini", "S"] == "gemini"
     assert axes["varies"].to_dict() == {
-        "base": "N+verbosity", "sft_n250": "N", "sft_n1000": "reference", "sft_n4000": "N", "sft_short": "L",
-        "sft_long": "L", "sft_gemini": "S", "sft_algebra": "C", "sft_number_theory": "C",
-    }  # fmt: skip
+        "base": "N+verbosity",
+        "sft_n250": "N",
+        "sft_n1000": "reference",
+        "sft_n4000": "N",
+        "sft_short": "L",
+        "sft_long": "L",
+        "sft_gemini": "S",
+        "sft_algebra": "C",
+        "sft_number_theory": "C",
+    }
     assert axes.index[axes["is_reference"]].tolist() == ["sft_n1000"]
     assert "sft_n1000_steps" not in axes.index  # no curate stage: not on the axes
 
@@ -132,8 +141,12 @@ def test_accuracy_by_tier_matches_the_graded_rows(analysis, ladder_run):
 
 def test_axis_comparisons_are_like_for_like(analysis):
     values = {axis: set(ablations.main_group(t)["value"]) for axis, t in analysis.comparisons.items() if not t.empty}
-    assert values == {"N": {"250", "1000", "4000"}, "L": {"short", "normal", "long"}, "S": {"r1", "gemini"},
-                      "C": {"all", "algebra", "number_theory"}}  # fmt: skip
+    assert values == {
+        "N": {"250", "1000", "4000"},
+        "L": {"short", "normal", "long"},
+        "S": {"r1", "gemini"},
+        "C": {"all", "algebra", "number_theory"},
+    }
     assert analysis.comparisons["similarity"].empty
     assert set(analysis.comparisons["N"]["experiment"]) == {"sft_n250", "sft_n1000", "sft_n4000"}
 
@@ -175,31 +188,39 @@ def test_step_pairing_falls_back_to_the_model_revision(ladder_run, tmp_path):
     assert data.step_pairs == {"sft_n1000_steps": "sft_n1000"}
 
 
+CLAIMS = findings.load_claims()
+
+
 def finding(analysis, number: int) -> pd.Series:
-    return analysis.findings.iloc[number - 1]
+    return findings.findings_frame(findings.evaluate(analysis, CLAIMS)).iloc[number - 1]
+
+
+def verdict(analysis, rule: str, **thresholds) -> str:
+    """The verdict of ``rule`` on ``analysis`` with the claims file's thresholds, some replaced."""
+    claim = next(f for f in CLAIMS.findings if f.rule == rule)
+    return rules.RULES[rule](analysis, claim.thresholds.model_copy(update=thresholds)).verdict
 
 
 def test_findings_are_computed_from_this_runs_numbers(analysis, tmp_path):
-    assert list(analysis.findings.columns) == ["finding", "study_says", "this_run", "holds"]
-    assert set(analysis.findings["holds"]) <= set(ablations.HOLDS)
+    table = findings.findings_frame(findings.evaluate(analysis, CLAIMS))
+    assert list(table.columns) == ["finding", "study_says", "this_run", "holds"]
+    assert set(table["holds"]) <= set(rules.VERDICTS)
     # Abilities rise with N, but 6 Hard questions cannot show it: the paired CI of N=4000 minus N=250 reaches 0.
     assert finding(analysis, 3)["holds"] == "inconclusive"
     assert "on the same questions, N=4000 minus N=250: +" in finding(analysis, 3)["this_run"]
     narrow = analysis.contrasts.assign(ci_low=analysis.contrasts["difference"] - 0.01)  # the verdict reads the CI
-    assert ablations.finding_scaling(analysis.scaling, analysis.params, narrow)["holds"] == "yes"
+    assert verdict(replace(analysis, contrasts=narrow), "scaling") == "yes"
     assert finding(analysis, 6)["holds"] == "yes"  # exh difficulty 12 logits: nobody solves it
     slope = analysis.scaling.set_index("tier").loc["hard", "slope"]
     assert f"{slope * 100:+.1f} points per tenfold N" in finding(analysis, 3)["this_run"]
-    strict = analysis.params.model_copy(update={"scaling_ci_above": True})  # 3 sizes: a CI far too wide
-    assert ablations.finding_scaling(analysis.scaling, strict)["holds"] == "no"
+    assert verdict(analysis, "scaling", ci_above=True) == "no"  # 3 sizes: a CI far too wide
     assert "not significant" in finding(analysis, 3)["this_run"]
-    two_sizes = analysis.scaling.assign(n_sizes=2)
-    assert ablations.finding_scaling(two_sizes, analysis.params)["holds"] == "not testable"
+    assert verdict(replace(analysis, scaling=analysis.scaling.assign(n_sizes=2)), "scaling") == "not testable"
 
     # The same grid where more data hurts and exh becomes solvable: those findings flip.
     abilities = {e: a for e, (_, a) in GRID.items()} | {"sft_n250": 2.0, "sft_n4000": 0.0}
     flipped_inputs = write_run(tmp_path, abilities)
-    params = AblationsParams(**FAST, exh_max=0.0)
+    params = AblationsParams(**FAST)
     flipped = ablations.analyse_ablations(ablations.load_ablation_inputs(flipped_inputs, params), params)
     assert finding(flipped, 3)["holds"] == "no"
     assert finding(flipped, 5)["holds"] == "not testable"  # no steps experiment in this run
@@ -207,32 +228,33 @@ def test_findings_are_computed_from_this_runs_numbers(analysis, tmp_path):
 
 
 def test_finding_thresholds_decide(analysis):
-    lenient = analysis.params.model_copy(update={"category_tolerance": 1.0, "medium_target": 0.0, "exh_max": 1.0})
-    strict = analysis.params.model_copy(update={"category_tolerance": 0.0, "medium_target": 1.0})
-    axes, acc = analysis.axes, analysis.accuracy
-    assert ablations.finding_curation(analysis.categories, analysis.scaling,
-                                      lenient)["holds"] == "yes"  # fmt: skip
-    assert ablations.finding_curation(analysis.categories, analysis.scaling,
-                                      strict)["holds"] == "no"  # fmt: skip
-    # medium_target 0: everyone reaches it, so the "fewer/shorter/Gemini do not" half fails
-    assert ablations.finding_medium(acc, axes, lenient)["holds"] == "no"
-    assert ablations.finding_medium(acc, axes, strict)["holds"] == "no"
-    exh_solved = acc.assign(**{"avg@n": np.where(acc["tier"] == "exh", 0.125, acc["avg@n"])})
-    assert ablations.finding_exh(exh_solved, analysis.params)["holds"] == "no"
-    assert ablations.finding_exh(exh_solved, analysis.params.model_copy(update={"exh_max": 0.2}))["holds"] == "yes"
-    nothing_solved = acc.assign(**{"avg@n": 0.0})  # 0% on Exh means nothing when every tier is 0%
-    assert ablations.finding_exh(nothing_solved, analysis.params)["holds"] == "not testable"
+    levels_only = replace(analysis, contrasts=analysis.contrasts.iloc[0:0])  # verdicts from the levels alone
+    assert verdict(levels_only, "curation", tolerance=1.0) == "yes"
+    assert verdict(levels_only, "curation", tolerance=0.0) == "no"
+    # target 0: everyone reaches it, so the "fewer/shorter/Gemini do not" half fails
+    assert verdict(levels_only, "medium", target=0.0) == "no"
+    assert verdict(levels_only, "medium", target=1.0) == "no"
+    acc = analysis.accuracy
+    exh_solved = replace(
+        analysis, accuracy=acc.assign(**{"avg@n": np.where(acc["tier"] == "exh", 0.125, acc["avg@n"])})
+    )
+    assert verdict(exh_solved, "exh") == "no"
+    assert verdict(exh_solved, "exh", max=0.2) == "yes"
+    nothing_solved = replace(analysis, accuracy=acc.assign(**{"avg@n": 0.0}))  # 0% on Exh means nothing then
+    assert verdict(nothing_solved, "exh") == "not testable"
 
 
 def test_finding_medium_holds_only_when_exactly_the_qualifying_runs_reach_the_target(analysis):
-    acc, axes = analysis.accuracy.copy(), analysis.axes
+    acc = analysis.accuracy.copy()
+    analysis = replace(analysis, contrasts=analysis.contrasts.iloc[0:0])  # the levels alone
     medium = acc["tier"] == "medium"
     qualifies = acc["experiment"].isin(["sft_n1000", "sft_n4000", "sft_long", "sft_algebra", "sft_number_theory"])
     acc.loc[medium, "avg@n"] = np.where(qualifies[medium], 0.95, 0.6)
-    assert ablations.finding_medium(acc, axes, analysis.params)["holds"] == "yes"
+    assert verdict(replace(analysis, accuracy=acc), "medium") == "yes"
     acc.loc[medium & (acc["experiment"] == "sft_gemini"), "avg@n"] = 0.92  # Gemini style reaches Medium too
-    result = ablations.finding_medium(acc, axes, analysis.params)
-    assert result["holds"] == "no" and "highest 92%, sft_gemini" in result["this_run"]
+    claim = CLAIMS.finding(1)
+    result = rules.medium(replace(analysis, accuracy=acc), claim.thresholds)
+    assert result.verdict == "no" and "highest 92%, sft_gemini" in result.this_run
 
 
 def test_finding_stability_needs_high_coverage_and_a_gap(analysis):
@@ -240,21 +262,21 @@ def test_finding_stability_needs_high_coverage_and_a_gap(analysis):
     sft_medium = (acc["tier"] == "medium") & (acc["role"] == "sft")
     acc["cov@n"], acc["avg@n"] = acc["avg@n"], acc["avg@n"]  # gap 0 everywhere
     acc["gap"], acc["gap_ci_low"], acc["gap_ci_high"] = 0.0, -0.05, 0.05
-    assert ablations.finding_stability(acc, analysis.params)["holds"] == "no"
+    assert verdict(replace(analysis, accuracy=acc), "stability") == "no"
     acc.loc[sft_medium, ["cov@n", "avg@n", "gap", "gap_ci_low", "gap_ci_high"]] = [0.9, 0.6, 0.3, 0.1, 0.5]
-    assert ablations.finding_stability(acc, analysis.params)["holds"] == "inconclusive"  # the CI straddles 20 points
+    assert verdict(replace(analysis, accuracy=acc), "stability") == "inconclusive"  # the CI straddles 20 points
     acc.loc[sft_medium, ["gap_ci_low"]] = 0.25
-    assert ablations.finding_stability(acc, analysis.params)["holds"] == "yes"
+    assert verdict(replace(analysis, accuracy=acc), "stability") == "yes"
 
 
-def test_finding_steps_compare_steps_whole_and_product():
-    params = AblationsParams()
-    compounding = pd.DataFrame({"tier": ["hard", "hard"], "mean_step": [0.95, 0.9], "product": [0.2, 0.1],
-                                "end_to_end": [0.15, 0.1]})  # fmt: skip
-    assert ablations.finding_steps(compounding, params)["holds"] == "yes"
+def test_finding_steps_compare_steps_whole_and_product(analysis):
+    compounding = pd.DataFrame(
+        {"tier": ["hard", "hard"], "mean_step": [0.95, 0.9], "product": [0.2, 0.1], "end_to_end": [0.15, 0.1]}
+    )
+    assert verdict(replace(analysis, steps=compounding), "steps") == "yes"
     independent = compounding.assign(end_to_end=[0.9, 0.85])  # the whole as easy as its steps
-    assert ablations.finding_steps(independent, params)["holds"] == "no"
-    assert ablations.finding_steps(compounding.assign(tier="medium"), params)["holds"] == "not testable"
+    assert verdict(replace(analysis, steps=independent), "steps") == "no"
+    assert verdict(replace(analysis, steps=compounding.assign(tier="medium")), "steps") == "not testable"
 
 
 def test_bad_inputs_name_what_is_wrong(ladder_run, tmp_path):
@@ -276,21 +298,25 @@ def test_bad_inputs_name_what_is_wrong(ladder_run, tmp_path):
     with pytest.raises(AblationsError, match="only of 'synthetic_steps'"):
         ablations.load_ablation_inputs(ladder_run, AblationsParams(**{**FAST, "benchmark": "aime24"}))
     with pytest.raises(ValueError, match="extra"):
-        AblationsParams(medium_targett=0.9)
+        AblationsParams(confidance=0.9)
 
 
 def test_report_files(analysis, tmp_path):
     written = ablations.write_ablation_report(analysis, tmp_path)
     for name in ("experiment_axes", "accuracy_by_tier", "findings", "scaling_fit", "axis_L", "accuracy_vs_n"):
         assert written[name].is_file() and written[name].stat().st_size > 0, name
-    findings = pd.read_csv(written["findings"])
-    assert findings["holds"].tolist() == analysis.findings["holds"].tolist()
+    table = pd.read_csv(written["findings"])
+    assert table["holds"].tolist() == [f.verdict for f in findings.evaluate(analysis, CLAIMS)]
+    assert len(pd.read_csv(written["study_findings"])) == sum(len(f.numbers) for f in CLAIMS.findings)
 
 
 def test_same_inputs_and_seed_give_identical_tables(analysis, ladder_run):
     again = ablations.analyse_ablations(ablations.load_ablation_inputs(ladder_run, analysis.params), analysis.params)
     pd.testing.assert_frame_equal(again.accuracy, analysis.accuracy)
-    pd.testing.assert_frame_equal(again.findings, analysis.findings)
+    for frame in (findings.findings_frame, findings.numbers_frame):
+        pd.testing.assert_frame_equal(
+            frame(findings.evaluate(again, CLAIMS)), frame(findings.evaluate(analysis, CLAIMS))
+        )
     pd.testing.assert_frame_equal(again.contrasts, analysis.contrasts)
 
 
@@ -298,11 +324,15 @@ def test_notebook_runs_through_the_runner(ladder_run, tmp_path):
     from ladder import paths, run
 
     out = tmp_path / "ablations"
-    run.execute_notebook(paths.NOTEBOOKS_DIR / "60_ablations.py", out,
-                         {"output_dir": str(out), "inputs": ladder_run, "profile": "test", **FAST},
-                         cell_timeout_s=300, render_html=False)  # fmt: skip
-    findings = pd.read_csv(out / "findings.csv")
-    assert len(findings) == 6 and findings.loc[2, "holds"] == "inconclusive"  # 6 Hard questions: see above
+    run.execute_notebook(
+        paths.NOTEBOOKS_DIR / "60_ablations.py",
+        out,
+        {"output_dir": str(out), "inputs": ladder_run, "profile": "test", **FAST},
+        cell_timeout_s=300,
+        render_html=False,
+    )
+    table = pd.read_csv(out / "findings.csv")
+    assert len(table) == 6 and table.loc[2, "holds"] == "inconclusive"  # 6 Hard questions: see above
     for name in ("accuracy_vs_n", "axis_L", "axis_S", "category_spread", "step_decomposition"):
         assert (out / f"{name}.png").is_file(), name
 
@@ -315,7 +345,7 @@ def test_analysis_only_run_without_curate_stages(ladder_run, tmp_path):
     result = ablations.analyse_ablations(ablations.load_ablation_inputs(inputs, params), params)
     assert result.axes.empty and set(result.accuracy["role"]) == {"other"}
     assert all(t.empty for t in result.comparisons.values())
-    assert result.findings["holds"].tolist() == ["not testable"] * 6
+    assert [f.verdict for f in findings.evaluate(result, CLAIMS)] == ["not testable"] * 6
     assert ablations.plot_accuracy_vs_n(result, tmp_path) is not None and (tmp_path / "accuracy_vs_n.png").is_file()
 
 
@@ -339,7 +369,7 @@ def write_log_panel(root: Path, base_models: list[str]) -> dict:
     difficulty = {q: DIFFICULTY[t] for q, t in TIER_OF.items()}
     grade = root / "study_logs" / "grade"
     grade.mkdir(parents=True)
-    graded = tiers.simulate_graded(LOG_PANEL, difficulty, n_samples=8, benchmark="synthetic")
+    graded = simulate_graded(LOG_PANEL, difficulty, n_samples=8, benchmark="synthetic")
     schema.write_table(graded, grade / "graded.parquet")
     tiers_dir = root / PANEL / "tiers"
     write_json(tiers_dir, {"base_models": base_models})
@@ -389,12 +419,14 @@ def test_released_models_and_this_runs_reproductions_are_compared_apart(ladder_r
     # The paper profile: trained experiments (curate stage) beside eval_* experiments of the released models.
     inputs = {e: st for e, st in ladder_run.items() if e in ("sft_n250", "sft_n1000", "sft_n4000", PANEL)}
     difficulty = {q: DIFFICULTY[t] for q, t in TIER_OF.items()}
-    for i, hub_id in enumerate(["sunyiyou/openr1_diverse_100_lg", "sunyiyou/openr1_diverse_500_lg",
-                                "sunyiyou/openr1_lg_2k_ep4"]):  # fmt: skip
+    for i, hub_id in enumerate(
+        ["sunyiyou/openr1_diverse_100_lg", "sunyiyou/openr1_diverse_500_lg", "sunyiyou/openr1_lg_2k_ep4"]
+    ):
         grade = tmp_path / f"eval_{i}" / "grade"
         grade.mkdir(parents=True)
-        schema.write_table(tiers.simulate_graded({hub_id: 0.5 * i}, difficulty, 8, seed=i, benchmark="synthetic"),
-                           grade / "graded.parquet")  # fmt: skip
+        schema.write_table(
+            simulate_graded({hub_id: 0.5 * i}, difficulty, 8, seed=i, benchmark="synthetic"), grade / "graded.parquet"
+        )
         inputs[f"eval_{i}"] = {"grade": str(grade)}
     params = AblationsParams(**FAST)
     result = ablations.analyse_ablations(ablations.load_ablation_inputs(inputs, params), params)

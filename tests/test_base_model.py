@@ -14,8 +14,10 @@ def test_committed_base_answers_an_easy_question_in_one_line():
     tokenizer = AutoTokenizer.from_pretrained(base_model.BASE_DIR)
     model = AutoModelForCausalLM.from_pretrained(base_model.BASE_DIR).eval()
     easy = synthetic.evaluation_set().query("level == 'easy'")
-    prompts = [tokenizer.apply_chat_template([{"role": "user", "content": p}], tokenize=False, add_generation_prompt=True)
-               for p in easy["problem"]]  # fmt: skip
+    prompts = [
+        tokenizer.apply_chat_template([{"role": "user", "content": p}], tokenize=False, add_generation_prompt=True)
+        for p in easy["problem"]
+    ]
     tokenizer.padding_side = "left"
     batch = tokenizer(prompts, return_tensors="pt", padding=True)
     with torch.no_grad():

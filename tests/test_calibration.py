@@ -7,25 +7,25 @@ import json
 import pandas as pd
 import pytest
 
-from ladder import calibration, synthetic
+from ladder import calibration, synthetic, synthetic_trajectories
 
 
 def _multi_step(n_steps: int) -> synthetic.Problem:
     return next(p for p in synthetic.evaluation_problems() if p.n_steps == n_steps and p.level != "exh")
 
 
-@pytest.mark.parametrize("style", synthetic.STYLES)
+@pytest.mark.parametrize("style", synthetic_trajectories.STYLES)
 @pytest.mark.parametrize("verbosity", ["steps", "rechecks"])
 def test_a_correct_trace_scores_every_step(style, verbosity):
     problem = _multi_step(6)
-    response = synthetic.trajectory(problem, verbosity, style)
+    response = synthetic_trajectories.trajectory(problem, verbosity, style)
     assert calibration.trace_equations(response) == [s.equation for s in problem.steps]
     assert calibration.step_outcomes(response, problem) == ["ok"] * 6
 
 
 def test_a_wrong_step_ends_the_count_and_says_what_went_wrong():
     problem = _multi_step(6)
-    right = synthetic.trajectory(problem, "steps", "r1")
+    right = synthetic_trajectories.trajectory(problem, "steps", "r1")
     first, second = problem.steps[0], problem.steps[1]
     slip = right.replace(f": {second.equation}.", f": {second.a} {second.operation} = {second.result + 1}.", 1)
     misread = right.replace(f": {second.equation}.", f": {second.a} + 7 = {second.a + 7}.", 1)
@@ -41,7 +41,7 @@ def test_step_accuracy_counts_multi_step_questions_only():
     problems = synthetic.evaluation_problems()
     rows = []
     for p in problems:
-        response = synthetic.trajectory(p, "steps", "r1")
+        response = synthetic_trajectories.trajectory(p, "steps", "r1")
         if p.level == "hard":  # every hard trace wrong at its first step
             response = response.replace(f": {p.steps[0].equation}.", ": 1 + 1 = 2.", 1)
         rows.append({"question_id": p.problem_id, "response": response})
@@ -55,12 +55,14 @@ def test_step_accuracy_counts_multi_step_questions_only():
 
 def test_level_table_reads_a_graded_frame():
     evalset = synthetic.evaluation_set()
-    graded = pd.DataFrame({
-        "question_id": list(evalset["question_id"]) * 2,
-        "correct": [level == "easy" for level in evalset["level"]] * 2,
-        "finish_reason": ["stop"] * 80,
-        "extracted_answer": ["1"] * 79 + [None],
-    })  # fmt: skip
+    graded = pd.DataFrame(
+        {
+            "question_id": list(evalset["question_id"]) * 2,
+            "correct": [level == "easy" for level in evalset["level"]] * 2,
+            "finish_reason": ["stop"] * 80,
+            "extracted_answer": ["1"] * 79 + [None],
+        }
+    )
     table = calibration.level_table(graded)
     assert table.loc["easy", "avg@n"] == 1 and table.loc["medium", "cov@n"] == 0
     assert table.loc["all", "avg@n"] == pytest.approx(8 / 40)
@@ -69,13 +71,15 @@ def test_level_table_reads_a_graded_frame():
 
 def test_an_unclosed_think_block_has_not_stopped_with_an_answer():
     evalset = synthetic.evaluation_set()
-    graded = pd.DataFrame({
-        "question_id": list(evalset["question_id"]),
-        "correct": False,
-        "finish_reason": ["stop"] * 40,
-        "extracted_answer": ["1"] * 40,
-        "unfinished": [True] * 10 + [False] * 30,
-    })  # fmt: skip
+    graded = pd.DataFrame(
+        {
+            "question_id": list(evalset["question_id"]),
+            "correct": False,
+            "finish_reason": ["stop"] * 40,
+            "extracted_answer": ["1"] * 40,
+            "unfinished": [True] * 10 + [False] * 30,
+        }
+    )
     assert calibration.level_table(graded).loc["all", "stopped_with_answer"] == pytest.approx(30 / 40)
 
 

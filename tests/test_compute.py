@@ -9,7 +9,7 @@ import pytest
 
 from ladder import cli, compute
 from ladder.params import load_plan
-from ladder.run import prepare
+from ladder.prepare import prepare
 
 PROFILE = """\
 description: a two-experiment profile for the compute estimate
@@ -88,16 +88,24 @@ def test_a_curate_manifest_replaces_the_assumed_mean(params_dir, tmp_path):
 def test_max_steps_and_max_length_bound_the_training_tokens():
     stages = {
         "curate": {"n": 1000, "source": "openr1", "length": "long"},
-        "train": {"model": "Qwen/Qwen2.5-1.5B-Instruct", "epochs": 5, "max_steps": 10, "effective_batch_size": 32,
-                  "max_length": 4096, "num_processes": 1, "num_nodes": 1, "bf16": True},
-    }  # fmt: skip
+        "train": {
+            "model": "Qwen/Qwen2.5-1.5B-Instruct",
+            "epochs": 5,
+            "max_steps": 10,
+            "effective_batch_size": 32,
+            "max_length": 4096,
+            "num_processes": 1,
+            "num_nodes": 1,
+            "bf16": True,
+        },
+    }
     row = compute.estimate_experiment(stages, compute.ComputeAssumptions())
     assert row["mean_tokens"] == 4096  # the 12,200-token mean is cut to the block size
     assert row["train_tokens"] == pytest.approx(10 * 32 * 4096)  # 10 steps x 32 examples
 
 
 def test_parameter_counts_come_from_the_table_a_rule_or_a_local_config(tiny_model_dir):
-    from transformers import AutoModelForCausalLM
+    from transformers import AutoModelForCausalLM  # seconds to import: only this test builds a model
 
     assert compute.count_parameters("Qwen/Qwen2.5-32B-Instruct") == (32_763_876_352, "table")
     assert compute.count_parameters("sunyiyou/openr1_geometry_1k_lg_2") == (32_763_876_352, "org sunyiyou")

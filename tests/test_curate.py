@@ -12,12 +12,12 @@ import yaml
 from ladder import paths
 from ladder.curate import CurateParams, CurationError, build_pool, curate_stage
 from ladder.curate.decontam import find_contamination, words
-from ladder.curate.examples import openr1_rows, s1k_rows, write_rows
 from ladder.curate.lengths import count_tokens, load_tokenizer
 from ladder.curate.params import STUDY_CATEGORIES
 from ladder.curate.select import category_quotas, select_rows
 from ladder.curate.similarity import nearest_rank, similarity_matrix
-from ladder.curate.sources import THINK_CLOSE
+from ladder.sft_pool import THINK_CLOSE
+from tests.curate_examples import openr1_rows, s1k_rows, write_rows
 
 N_ROWS = 400
 
@@ -569,18 +569,6 @@ def test_notebook_renders_the_dataset_card(base, tmp_path):
     html = (out / "notebook.html").read_text()
     assert "logic_and_puzzles" in html and "content hash" in html
     assert "Traceback" not in html and "TqdmWarning" not in html  # no noise in the card
-
-
-def test_notebook_declares_exactly_the_params_fields_with_their_defaults():
-    import ast
-
-    from ladder.run import declared_parameters, read_notebook
-    from ladder.stages import EXPERIMENT_RUNNER_KEYS
-
-    declared = declared_parameters(read_notebook(paths.NOTEBOOKS_DIR / "10_curate.py"))
-    assert set(declared) == set(CurateParams.model_fields) | set(EXPERIMENT_RUNNER_KEYS)
-    for name, field in CurateParams.model_fields.items():
-        assert ast.literal_eval(declared[name]["default"]) == field.default, name
 
 
 def test_synthetic_source_plugs_in_through_the_registry(tiny_model_dir, tmp_path):

@@ -8,8 +8,10 @@ import signal
 import pandas as pd
 import pytest
 
-from ladder import answers, cli, grade, schema
-from ladder.grade import GradeParams, extract_answer, grade_frame, grade_sample, normalize_answer
+from ladder import answers, cli, grade, paths, schema
+from ladder.answers import extract_answer, normalize_answer
+from ladder.grade import GradeParams, grade_frame, grade_sample
+from tests.test_ingest import DOCS, lm_eval_line, write_lm_eval
 
 # (id, response, gold, finish_reason, extracted (normalised) or None, correct, reason, grader)
 CASES = [
@@ -235,9 +237,19 @@ def test_there_are_at_least_80_cases_with_unique_ids():
 
 @pytest.mark.parametrize(
     ("raw", "normalized"),
-    [("073", "73"), ("$1{,}024$", "1024"), (r"\text{ 5 }", "5"), ("x=3", "3"), (r"\frac12", r"\frac12"),
-     ("12.", "12"), ("-0", "0"), ("3.50", "3.50"), (r"\left(1,2\right)", "(1,2)"), ("5 apples", "5")],
-)  # fmt: skip
+    [
+        ("073", "73"),
+        ("$1{,}024$", "1024"),
+        (r"\text{ 5 }", "5"),
+        ("x=3", "3"),
+        (r"\frac12", r"\frac12"),
+        ("12.", "12"),
+        ("-0", "0"),
+        ("3.50", "3.50"),
+        (r"\left(1,2\right)", "(1,2)"),
+        ("5 apples", "5"),
+    ],
+)
 def test_normalize_answer(raw, normalized):
     assert normalize_answer(raw) == normalized
 
@@ -291,10 +303,20 @@ def test_judge_spec_validation():
 
 def _samples(rows):
     base = {
-        "model": "m", "model_revision": "", "benchmark": "aime24", "prompt": "p", "prompt_hash": "h",
-        "n_tokens": 10, "finish_reason": "stop", "seed": 1, "temperature": 1.0, "top_p": 1.0,
-        "max_new_tokens": 100, "backend": "hf", "backend_version": "x",
-    }  # fmt: skip
+        "model": "m",
+        "model_revision": "",
+        "benchmark": "aime24",
+        "prompt": "p",
+        "prompt_hash": "h",
+        "n_tokens": 10,
+        "finish_reason": "stop",
+        "seed": 1,
+        "temperature": 1.0,
+        "top_p": 1.0,
+        "max_new_tokens": 100,
+        "backend": "hf",
+        "backend_version": "x",
+    }
     return schema.conform_samples(pd.DataFrame([{**base, **row} for row in rows]))
 
 
@@ -315,8 +337,9 @@ def test_grade_frame_conforms_and_cross_checks():
     )
     graded = grade_frame(samples, cross_check_samples=10, seed=0)
     assert list(graded.columns[: len(schema.SAMPLE_COLUMNS) + len(schema.GRADED_COLUMNS)]) == [
-        *schema.SAMPLE_COLUMNS, *schema.GRADED_COLUMNS
-    ]  # fmt: skip
+        *schema.SAMPLE_COLUMNS,
+        *schema.GRADED_COLUMNS,
+    ]
     assert graded["correct"].tolist() == [True, False, False, True]
     assert graded["reason"].tolist() == ["ok", "truncated", "no_answer", "ok"]
     assert graded["truncated"].tolist() == [False, True, False, False]
@@ -425,14 +448,24 @@ def _unfinished_samples():
         [
             {"question_id": "60", "sample_idx": 0, "response": r"\boxed{204}", "gold": "204"},
             {"question_id": "60", "sample_idx": 1, "response": r"<think>so \boxed{204} but", "gold": "204"},
-            {"question_id": "60", "sample_idx": 2, "response": r"<think>so \boxed{205} but", "gold": "204",
-             "finish_reason": "unknown"},
+            {
+                "question_id": "60",
+                "sample_idx": 2,
+                "response": r"<think>so \boxed{205} but",
+                "gold": "204",
+                "finish_reason": "unknown",
+            },
             {"question_id": "60", "sample_idx": 3, "response": "<think>no idea yet", "gold": "204"},
-            {"question_id": "61", "sample_idx": 0, "response": r"<think>so \boxed{113}", "gold": "113",
-             "finish_reason": "length"},
+            {
+                "question_id": "61",
+                "sample_idx": 0,
+                "response": r"<think>so \boxed{113}",
+                "gold": "113",
+                "finish_reason": "length",
+            },
             {"question_id": "61", "sample_idx": 1, "response": r"<think>x</think>\boxed{113}", "gold": "113"},
         ]
-    )  # fmt: skip
+    )
 
 
 def test_grade_frame_flags_unfinished_under_both_rules_and_summaries_count_them():
@@ -459,13 +492,22 @@ def test_grade_frame_flags_unfinished_under_both_rules_and_summaries_count_them(
     for frame in (graded, lenient):
         table = grade.unfinished_summary(frame)
         assert table.columns.tolist() == [
-            "model", "samples", "unfinished", "unfinished_with_answer", "unfinished_matching",
-            "accuracy_incorrect", "accuracy_last_answer", "accuracy_change",
-        ]  # fmt: skip
+            "model",
+            "samples",
+            "unfinished",
+            "unfinished_with_answer",
+            "unfinished_matching",
+            "accuracy_incorrect",
+            "accuracy_last_answer",
+            "accuracy_change",
+        ]
         row = table.iloc[0]
         assert (row["samples"], row["unfinished"], row["unfinished_with_answer"], row["unfinished_matching"]) == (
-            6, 3, 2, 1,
-        )  # fmt: skip
+            6,
+            3,
+            2,
+            1,
+        )
         assert (row["accuracy_incorrect"], row["accuracy_last_answer"]) == (pytest.approx(2 / 6), pytest.approx(3 / 6))
         assert row["accuracy_change"] == pytest.approx(1 / 6)
     assert graded["correct"].mean() == pytest.approx(2 / 6) and lenient["correct"].mean() == pytest.approx(3 / 6)
@@ -473,10 +515,12 @@ def test_grade_frame_flags_unfinished_under_both_rules_and_summaries_count_them(
 
 def test_unfinished_summary_has_a_row_per_model_even_without_unclosed_thinks():
     samples = pd.concat(
-        [_unfinished_samples(), _samples([{"model": "n", "question_id": "60", "sample_idx": 0,
-                                           "response": r"\boxed{1}", "gold": "204"}])],
+        [
+            _unfinished_samples(),
+            _samples([{"model": "n", "question_id": "60", "sample_idx": 0, "response": r"\boxed{1}", "gold": "204"}]),
+        ],
         ignore_index=True,
-    )  # fmt: skip
+    )
     table = grade.unfinished_summary(grade_frame(samples)).set_index("model")
     assert table.loc["n", ["samples", "unfinished", "unfinished_matching"]].tolist() == [1, 0, 0]
     assert table.loc["n", "accuracy_change"] == 0 and table.loc["m", "unfinished"] == 3
@@ -488,8 +532,9 @@ def test_graded_files_from_before_the_unfinished_flag_still_read(tmp_path):
     old = schema.read_table(tmp_path / "old.parquet", graded=True)
     assert old["unfinished"].dtype == bool and not old["unfinished"].any()
     assert list(old.columns[: len(schema.SAMPLE_COLUMNS) + len(schema.GRADED_COLUMNS)]) == [
-        *schema.SAMPLE_COLUMNS, *schema.GRADED_COLUMNS
-    ]  # fmt: skip
+        *schema.SAMPLE_COLUMNS,
+        *schema.GRADED_COLUMNS,
+    ]
     assert grade.truncation_summary(graded)["truncated_or_unfinished"].item() == pytest.approx(1 / 6)
     assert grade.unfinished_summary(graded)["unfinished"].item() == 0
 
@@ -533,6 +578,27 @@ def test_cli_grade_round_trip(tmp_path):
     assert args.func(args) == 0
     graded = schema.read_table(tmp_path / "graded.parquet", graded=True)
     assert graded["correct"].tolist() == [True]
+    assert graded["math_verify_correct"].tolist() == [True]  # GradeParams' cross-check, on by default
+
+
+def test_cli_grade_takes_grade_params_as_flags_file_and_set(tmp_path, capsys):
+    """`ladder grade` flags are GradeParams' fields (no defaults of their own); errors are one line, exit 2."""
+    samples = _samples([{"question_id": "60", "sample_idx": 0, "response": r"\boxed{204}", "gold": "204"}])
+    schema.write_table(samples, tmp_path / "samples.parquet")
+    base = ["grade", str(tmp_path / "samples.parquet"), "--out", str(tmp_path / "graded.parquet")]
+    flags = ["--math-verify-timeout-s", "2", "--cross-check-samples", "0", "--unfinished-think", "last_answer"]
+    assert cli.main([*base, *flags]) == 0
+    assert schema.read_table(tmp_path / "graded.parquet", graded=True)["math_verify_correct"].isna().all()
+    (tmp_path / "grade.yaml").write_text("grade:\n  cross_check_samples: 0\n")
+    assert cli.main([*base, "--params", str(tmp_path / "grade.yaml"), "--set", "seed=3"]) == 0
+    assert schema.read_table(tmp_path / "graded.parquet", graded=True)["math_verify_correct"].isna().all()
+    capsys.readouterr()
+    assert cli.main([*base, "--cross-check-samples", "-1"]) == 2
+    assert capsys.readouterr().err.startswith("ladder grade: error: ")
+    assert cli.main([*base, "--judge", "gpt-4o-mini"]) == 2
+    assert "openai:MODEL" in capsys.readouterr().err
+    with pytest.raises(SystemExit):  # the old flag; its default re-declared GradeParams' (now --math-verify-timeout-s)
+        cli.main([*base, "--timeout", "1"])
 
 
 def test_stage_reads_input_dir_or_ingests_inputs(tmp_path):
@@ -547,37 +613,26 @@ def test_stage_reads_input_dir_or_ingests_inputs(tmp_path):
         grade.grade_stage(GradeParams(judge="gpt-4o-mini"), tmp_path / "sample", tmp_path / "grade3", "exp")
 
 
-def _lm_eval_file(folder):
-    """A small lm-eval samples log (repeats: 3) for two AIME24 questions, identified by their AoPS urls."""
-    import json
-
-    lines = []
-    for doc_id, (number, answer) in enumerate([(1, "204"), (2, "025")]):
-        url = f"https://artofproblemsolving.com/wiki/index.php/2024_AIME_I_Problems/Problem_{number}"
-        doc = {"id": 60 + doc_id, "problem": "p", "answer": answer, "url": url}
-        responses = [rf"\boxed{{{int(answer)}}}", "<think>no end", "**7**"]
-        lines.append(json.dumps({
-            "doc_id": doc_id, "doc": doc, "target": answer, "resps": [responses], "filtered_resps": [responses[0]],
-            "arguments": {"gen_args_0": {"arg_0": "prompt", "arg_1": {"temperature": 1.0, "max_gen_toks": 64}}},
-            "filter": "none", "metrics": ["exact_match"], "exact_match": 1,
-        }))  # fmt: skip
-    folder.mkdir(parents=True)
-    path = folder / "samples_aime24_2025-01-01T00-00-00.jsonl"
-    path.write_text("\n".join(lines) + "\n")
-    return path
-
-
 @pytest.mark.slow
 def test_notebook_40_grade_executes_through_the_runner(tmp_path):
-    from ladder import paths
-    from ladder.run import execute_notebook
+    from ladder.run import execute_notebook  # pulls in the whole runner and the book (seconds); only this test
 
-    source = _lm_eval_file(tmp_path / "org__model")
+    # per question: right, a think block never closed, wrong
+    lines = [
+        lm_eval_line(i, doc, [rf"\boxed{{{int(doc['answer'])}}}", "<think>no end", "**7**"])
+        for i, doc in enumerate(DOCS[:2])
+    ]
+    source = write_lm_eval(tmp_path / "org__model", "aime24", lines)
     out = tmp_path / "40_grade"
     parameters = {
-        "output_dir": str(out), "input_dir": "", "experiment": "exp", "profile": "test",
-        "inputs": [str(source)], "input_format": "lm-eval", "cross_check_samples": 10,
-    }  # fmt: skip
+        "output_dir": str(out),
+        "input_dir": "",
+        "experiment": "exp",
+        "profile": "test",
+        "inputs": [str(source)],
+        "input_format": "lm-eval",
+        "cross_check_samples": 10,
+    }
     execute_notebook(paths.NOTEBOOKS_DIR / "40_grade.py", out, parameters, cell_timeout_s=300)
     graded = schema.read_table(out / "graded.parquet", graded=True)
     assert graded["model"].unique().tolist() == ["org/model"]

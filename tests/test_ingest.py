@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import argparse
 import json
+import typing
 
 import pandas as pd
 import pytest
 
-from ladder import grade, ingest, schema
+from ladder import cli, grade, ingest, schema
 from ladder.ingest import IngestError, read_results
 
 AOPS = "https://artofproblemsolving.com/wiki/index.php/2024_AIME_{part}_Problems/Problem_{number}"
@@ -34,10 +35,18 @@ def lm_eval_line(doc_id, doc, responses, *, filter_="none", layout="new", target
     prompt = f"<|im_start|>user\n{doc.get('problem', '')}<|im_end|>\n<|im_start|>assistant\n"
     arguments = {"gen_args_0": {"arg_0": prompt, "arg_1": kwargs}} if layout == "new" else [[prompt, kwargs]]
     line = {
-        "doc_id": doc_id, "doc": doc, "target": target if target is not None else str(doc.get("answer", "")),
-        "arguments": arguments, "resps": [responses], "filtered_resps": [responses[0]], "filter": filter_,
-        "metrics": ["exact_match"], "doc_hash": "d", "prompt_hash": "p", "target_hash": "t",
-    }  # fmt: skip
+        "doc_id": doc_id,
+        "doc": doc,
+        "target": target if target is not None else str(doc.get("answer", "")),
+        "arguments": arguments,
+        "resps": [responses],
+        "filtered_resps": [responses[0]],
+        "filter": filter_,
+        "metrics": ["exact_match"],
+        "doc_hash": "d",
+        "prompt_hash": "p",
+        "target_hash": "t",
+    }
     if metric is not None:
         line["exact_match"] = metric
     return json.dumps(line)
@@ -180,15 +189,22 @@ def test_lighteval_new_layout(tmp_path, aime_rows):
     for r in aime_rows[:3]:
         rows.append(
             {
-                "doc": {"query": TEMPLATE.format(r["problem"]), "choices": [r["answer"]], "gold_index": 0,
-                        "task_name": "lighteval|aime24|0", "id": "0"},
-                "model_response": {"input": TEMPLATE.format(r["problem"]),
-                                   "text": [rf"\boxed{{{r['answer']}}}", ""],
-                                   "reasonings": ["so it is 5", "unfinished, maybe \\boxed{1}"],
-                                   "output_tokens": [[1, 2, 3], [4, 5, 6, 7]]},
+                "doc": {
+                    "query": TEMPLATE.format(r["problem"]),
+                    "choices": [r["answer"]],
+                    "gold_index": 0,
+                    "task_name": "lighteval|aime24|0",
+                    "id": "0",
+                },
+                "model_response": {
+                    "input": TEMPLATE.format(r["problem"]),
+                    "text": [rf"\boxed{{{r['answer']}}}", ""],
+                    "reasonings": ["so it is 5", "unfinished, maybe \\boxed{1}"],
+                    "output_tokens": [[1, 2, 3], [4, 5, 6, 7]],
+                },
                 "metric": {"pass@k:k=1&n=2": 0.5},
             }
-        )  # fmt: skip
+        )
     folder = tmp_path / "details" / "open-r1" / "OpenR1-Qwen-7B" / "2025-02-01T10-00-00.000000"
     folder.mkdir(parents=True)
     path = folder / "details_lighteval|aime24|0_2025-02-01T10-00-00.000000.parquet"
@@ -206,11 +222,17 @@ def test_lighteval_new_layout(tmp_path, aime_rows):
 
 def test_lighteval_old_layout(tmp_path, aime_rows):
     rows = [
-        {"example": r["problem"], "full_prompt": TEMPLATE.format(r["problem"]), "predictions": [f"Answer: {r['answer']}"],
-         "gold": [r["answer"]], "metrics": {"extractive_match": 1.0}, "specifics": {"extracted_predictions": ["x"]},
-         "num_effective_few_shots": 0}
+        {
+            "example": r["problem"],
+            "full_prompt": TEMPLATE.format(r["problem"]),
+            "predictions": [f"Answer: {r['answer']}"],
+            "gold": [r["answer"]],
+            "metrics": {"extractive_match": 1.0},
+            "specifics": {"extracted_predictions": ["x"]},
+            "num_effective_few_shots": 0,
+        }
         for r in aime_rows[10:12]
-    ]  # fmt: skip
+    ]
     path = tmp_path / "details_custom|aime24|0_2024-12-01.parquet"
     pd.DataFrame(rows).to_parquet(path)
     frame = read_results([path], "lighteval", model="old-model")
@@ -232,8 +254,14 @@ def test_lighteval_wrong_columns(tmp_path):
 def skythought_record(doc, responses, *, by_temperature=False):
     entries = [{"content": text, "correctness": ok, "reason": ""} for text, ok in responses]
     usages = [{"completion_tokens": 100 + i, "prompt_tokens": 50} for i in range(len(entries))]
-    record = {**doc, "_index": doc["id"] - 60, "prompt": doc["problem"], "input_conversation": [],
-              "responses": entries, "token_usages": usages}  # fmt: skip
+    record = {
+        **doc,
+        "_index": doc["id"] - 60,
+        "prompt": doc["problem"],
+        "input_conversation": [],
+        "responses": entries,
+        "token_usages": usages,
+    }
     if by_temperature:
         record["responses"], record["token_usages"] = {"0.7": entries}, {"0.7": usages}
     return record
@@ -285,6 +313,19 @@ def test_ladder_format_and_cli_round_trip(tmp_path):
     assert args.func(args) == 0
     graded = schema.read_table(tmp_path / "graded.parquet", graded=True)
     assert graded["correct"].tolist() == [True, False]
+
+
+def test_grade_params_accept_exactly_the_known_formats():
+    assert typing.get_args(grade.GradeParams.model_fields["input_format"].annotation) == ingest.KNOWN_FORMATS
+
+
+def test_cli_ingest_errors_are_one_line(tmp_path, capsys):
+    (tmp_path / "broken.json").write_text("{")
+    out = str(tmp_path / "x.parquet")
+    assert cli.main(["ingest", "--format", "skythought", str(tmp_path / "broken.json"), "--out", out]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("ladder ingest: error: ") and "broken.json:1: not valid JSON" in err
+    assert not (tmp_path / "x.parquet").exists()
 
 
 def test_answers_that_contradict_the_registry_reveal_a_wrong_mapping(tmp_path):

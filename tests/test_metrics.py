@@ -97,21 +97,17 @@ def test_vectorised_maj_matches_a_counter_loop_on_random_answers():
         assert metrics.maj_at_k(correct, k, answers=answers).statistic == pytest.approx(expected)
 
 
-@pytest.mark.parametrize("method", ["wilson", "exact"])
 @pytest.mark.parametrize(("successes", "trials"), [(0, 8), (1, 8), (4, 8), (8, 8), (13, 64), (63, 64), (7, 30)])
-def test_proportion_ci_matches_scipy_binomtest(method, successes, trials):
-    expected = stats.binomtest(successes, trials).proportion_ci(confidence_level=0.9, method=method)
-    name = "clopper-pearson" if method == "exact" else method
-    low, high = metrics.proportion_ci(successes, trials, confidence=0.9, method=name)
+def test_proportion_ci_is_scipys_wilson_interval(successes, trials):
+    expected = stats.binomtest(successes, trials).proportion_ci(confidence_level=0.9, method="wilson")
+    low, high = metrics.proportion_ci(successes, trials, confidence=0.9)
     assert float(low) == pytest.approx(expected.low, abs=1e-9)
     assert float(high) == pytest.approx(expected.high, abs=1e-9)
 
 
-def test_proportion_ci_is_vectorised_and_rejects_unknown_methods():
+def test_proportion_ci_is_vectorised():
     low, high = metrics.proportion_ci(np.array([0, 4, 8]), np.array([8, 8, 8]))
-    assert low.shape == (3,) and np.all(low <= high)
-    with pytest.raises(MetricsError, match="unknown CI method"):
-        metrics.proportion_ci(1, 2, method="bayes")
+    assert low.shape == (3,) and np.all(low <= high) and low[0] == 0 and high[2] == 1
 
 
 def test_intervals_contain_their_estimate_strictly_unless_all_or_nothing_is_solved():

@@ -12,6 +12,7 @@ import pytest  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
 from ladder import plots, tiers  # noqa: E402
+from tests.simulated_panel import simulate_graded  # noqa: E402
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
@@ -21,7 +22,7 @@ def analysis() -> tiers.TierAnalysis:
     """A real tier analysis of a simulated 3-model panel on AIME24 (4 samples per question)."""
     study = tiers.study_tiers()
     difficulty = {q: {"easy": -2, "medium": 0, "hard": 1.5, "exh": 4}[t] for q, t in sorted(study.items())}
-    graded = tiers.simulate_graded({"base": -1.0, "sft": 1.0, "big": 2.5}, difficulty, n_samples=4, seed=3)
+    graded = simulate_graded({"base": -1.0, "sft": 1.0, "big": 2.5}, difficulty, n_samples=4, seed=3)
     params = tiers.TiersParams(base_models=["base"], sft_models=["sft"], reference_models=["big"], n_bootstrap=100)
     return tiers.analyse_panel(graded, params)
 

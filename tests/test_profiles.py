@@ -1,6 +1,6 @@
 """Every profile and experiment file validates, and the GPU profiles hold the study's settings.
 
-No GPU and no hub here: ``load_plan`` and ``run.prepare`` must work offline (conftest sets HF_HUB_OFFLINE=1, so
+No GPU and no hub here: ``load_plan`` and ``prepare`` must work offline (conftest sets HF_HUB_OFFLINE=1, so
 a download attempt would fail the test).
 """
 
@@ -13,15 +13,25 @@ import pytest
 
 from ladder import compute, paths
 from ladder.params import EXPERIMENT_KEYS, PANEL, ParamsError, load_plan, read_yaml
-from ladder.run import prepare, run_plan
+from ladder.prepare import prepare
+from ladder.run import run_plan
 from ladder.stages import STAGES
+from tests.lm_eval_logs import write_panel_logs
 
 PROFILES = sorted(p.stem for p in (paths.PARAMS_DIR / "profiles").glob("*.yaml"))
 EXPERIMENT_FILES = sorted((paths.PARAMS_DIR / "experiments").rglob("*.yaml"))
 
 # The models issue 8 names, by hub id (LIMO-32B is GAIR/LIMO, STILL-3 is RUC-AIBOX/STILL-3-TOOL-32B).
-CATEGORIES = ["algebra", "number_theory", "geometry", "calculus", "combinatorics", "inequalities",
-              "logic_and_puzzles", "diverse"]  # fmt: skip
+CATEGORIES = [
+    "algebra",
+    "number_theory",
+    "geometry",
+    "calculus",
+    "combinatorics",
+    "inequalities",
+    "logic_and_puzzles",
+    "diverse",
+]
 RELEASED = (
     [f"sunyiyou/openr1_{c}_1k_lg_{s}" for c in CATEGORIES for s in range(4)]
     + [f"sunyiyou/openr1_diverse_{n}_lg" for n in (100, 200, 500)]
@@ -29,9 +39,17 @@ RELEASED = (
     + ["sunyiyou/openr1_diverse_1k_sh", "sunyiyou/openr1_diverse_1k_nm"]
     + ["sunyiyou/openr1_sim_aime24mdhd_1k_0", "sunyiyou/openr1_insim_aime24mdhd_1k_0"]
 )
-PANEL_MODELS = ["Qwen/Qwen2.5-32B-Instruct", "simplescaling/s1-32B", "simplescaling/s1.1-32B", "GAIR/LIMO",
-                "deepseek-ai/DeepSeek-R1", "Qwen/QwQ-32B", "RUC-AIBOX/STILL-3-TOOL-32B",
-                "open-thoughts/OpenThinker-32B", "open-thoughts/OpenThinker2-32B"]  # fmt: skip
+PANEL_MODELS = [
+    "Qwen/Qwen2.5-32B-Instruct",
+    "simplescaling/s1-32B",
+    "simplescaling/s1.1-32B",
+    "GAIR/LIMO",
+    "deepseek-ai/DeepSeek-R1",
+    "Qwen/QwQ-32B",
+    "RUC-AIBOX/STILL-3-TOOL-32B",
+    "open-thoughts/OpenThinker-32B",
+    "open-thoughts/OpenThinker2-32B",
+]
 
 
 _PLANS: dict = {}
@@ -148,22 +166,28 @@ def test_single_gpu_profile_fits_one_gpu_and_a_day(plans):
 def test_study_logs_profile_analyses_a_folder_of_lm_eval_logs(plans):
     plan = _plan("study_logs", plans)
     assert [(r.experiment, r.stage) for r in plan.requests] == [
-        ("study_logs", "grade"), (PANEL, "tiers"), (PANEL, "ablations")
-    ]  # fmt: skip
+        ("study_logs", "grade"),
+        (PANEL, "tiers"),
+        (PANEL, "ablations"),
+    ]
     grade = plan.requests[0].params
     assert grade.input_format == "lm-eval" and grade.inputs and grade.benchmark == "aime24"
 
 
 @pytest.mark.slow
 def test_study_logs_profile_rebuilds_tiers_ablations_and_the_study_comparison(shared_data, tmp_path):
-    from tests.lm_eval_logs import write_panel_logs
-
-    solved = {"Qwen__Qwen2.5-32B-Instruct": {"easy"}, "simplescaling__s1.1-32B": {"easy", "medium"},
-              "GAIR__LIMO": {"easy", "medium"}, "deepseek-ai__DeepSeek-R1": {"easy", "medium", "hard"},
-              "Qwen__QwQ-32B": {"easy", "medium", "hard"}, "RUC-AIBOX__STILL-3-TOOL-32B": {"easy", "medium", "hard"},
-              # released models of the study's N axis: the ablations place them by data/released_models.yaml
-              "sunyiyou__openr1_diverse_100_lg": {"easy"}, "sunyiyou__openr1_diverse_500_lg": {"easy", "medium"},
-              "sunyiyou__openr1_lg_2k_ep4": {"easy", "medium", "hard"}}  # fmt: skip
+    solved = {
+        "Qwen__Qwen2.5-32B-Instruct": {"easy"},
+        "simplescaling__s1.1-32B": {"easy", "medium"},
+        "GAIR__LIMO": {"easy", "medium"},
+        "deepseek-ai__DeepSeek-R1": {"easy", "medium", "hard"},
+        "Qwen__QwQ-32B": {"easy", "medium", "hard"},
+        "RUC-AIBOX__STILL-3-TOOL-32B": {"easy", "medium", "hard"},
+        # released models of the study's N axis: the ablations place them by data/released_models.yaml
+        "sunyiyou__openr1_diverse_100_lg": {"easy"},
+        "sunyiyou__openr1_diverse_500_lg": {"easy", "medium"},
+        "sunyiyou__openr1_lg_2k_ep4": {"easy", "medium", "hard"},
+    }
     write_panel_logs(tmp_path / "logs", shared_data / "aime24.jsonl", solved)
     overrides = [f"grade.inputs=[{tmp_path / 'logs'}]", "tiers.n_bootstrap=50"]
     plan = load_plan("study_logs", overrides=overrides)
@@ -182,7 +206,11 @@ def test_study_logs_profile_rebuilds_tiers_ablations_and_the_study_comparison(sh
     assert findings.loc["hard_plateau", "from"] == "sunyiyou/openr1_lg_2k_ep4"  # the largest N of the logs
     assert findings.loc["hard_plateau", "this_run"] == 0.75
     axes = pd.read_csv(f"{results['_panel/ablations'].dir}/experiment_axes.csv").set_index("experiment")
-    assert axes["N"].to_dict() == {"sunyiyou/openr1_diverse_100_lg": 100, "sunyiyou/openr1_diverse_500_lg": 500,
-                                   "sunyiyou/openr1_lg_2k_ep4": 2000, "simplescaling/s1.1-32B": 1000}  # fmt: skip
+    assert axes["N"].to_dict() == {
+        "sunyiyou/openr1_diverse_100_lg": 100,
+        "sunyiyou/openr1_diverse_500_lg": 500,
+        "sunyiyou/openr1_lg_2k_ep4": 2000,
+        "simplescaling/s1.1-32B": 1000,
+    }
     fit = pd.read_csv(f"{results['_panel/ablations'].dir}/scaling_fit.csv").set_index("tier")
     assert fit.loc["hard", "n_sizes"] == 3 and fit.loc["hard", "slope"] > 0

@@ -9,16 +9,30 @@ from ladder.ablations import AXES
 from ladder.params import load_plan
 from ladder.released_models import ReleasedModelsError
 
-CATEGORIES = ["algebra", "number_theory", "geometry", "calculus", "combinatorics", "inequalities", "logic_and_puzzles",
-              "diverse"]  # fmt: skip
+CATEGORIES = [
+    "algebra",
+    "number_theory",
+    "geometry",
+    "calculus",
+    "combinatorics",
+    "inequalities",
+    "logic_and_puzzles",
+    "diverse",
+]
 # The released models of the study that were trained on data the curate stage can build (issue 8's list).
 STUDY_SFT_MODELS = (
     [f"sunyiyou/openr1_{c}_1k_lg_{seed}" for c in CATEGORIES for seed in range(4)]
     + [f"sunyiyou/openr1_diverse_{n}_lg" for n in (100, 200, 500)]
     + [f"sunyiyou/openr1_lg_{n}_ep4" for n in ("2k", "5k", "10k", "20k")]
-    + ["sunyiyou/openr1_diverse_1k_sh", "sunyiyou/openr1_diverse_1k_nm", "sunyiyou/openr1_sim_aime24mdhd_1k_0",
-       "sunyiyou/openr1_insim_aime24mdhd_1k_0", "simplescaling/s1-32B", "simplescaling/s1.1-32B"]
-)  # fmt: skip
+    + [
+        "sunyiyou/openr1_diverse_1k_sh",
+        "sunyiyou/openr1_diverse_1k_nm",
+        "sunyiyou/openr1_sim_aime24mdhd_1k_0",
+        "sunyiyou/openr1_insim_aime24mdhd_1k_0",
+        "simplescaling/s1-32B",
+        "simplescaling/s1.1-32B",
+    ]
+)
 
 
 @pytest.fixture(scope="module")

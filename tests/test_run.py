@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import os
+import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -13,17 +15,20 @@ from pathlib import Path
 
 import pytest
 
-from ladder import paths, store
+from ladder import base_model, paths, store
 from ladder.book import build_book
+from ladder.notebook import execute_notebook
 from ladder.params import ParamsError, load_plan
-from ladder.run import execute_notebook, run_plan
+from ladder.prepare import prepare
+from ladder.run import run_plan
 from tests.fixtures import stages as fx
 
 
 def run(runs_dir, experiments=None, overrides=None, targets=None, force=False):
     plan = load_plan("fixture", experiments, overrides, stages=fx.STAGES, params_dir=fx.PARAMS)
-    results = run_plan(plan, targets=targets, force=force, stages=fx.STAGES, notebooks_dir=fx.NOTEBOOKS,
-                       runs_dir=runs_dir, echo=False)  # fmt: skip
+    results = run_plan(
+        plan, targets=targets, force=force, stages=fx.STAGES, notebooks_dir=fx.NOTEBOOKS, runs_dir=runs_dir, echo=False
+    )
     return {f"{r.experiment}/{r.stage}": r for r in results}
 
 
@@ -60,8 +65,13 @@ def test_changing_one_value_reruns_that_stage_and_downstream_only(first_run):
     changed = run(runs_dir, overrides=["double.factor=4"])
     status = {k: r.status for k, r in changed.items()}
     # command-line overrides win over the experiment, so both doubles change; makes stay
-    assert status == {"one/make": "cached", "one/double": "done", "two/make": "cached", "two/double": "done",
-                      "_panel/total": "done"}  # fmt: skip
+    assert status == {
+        "one/make": "cached",
+        "one/double": "done",
+        "two/make": "cached",
+        "two/double": "done",
+        "_panel/total": "done",
+    }
     assert changed["one/double"].dir != first["one/double"].dir
     assert json.loads((Path(changed["_panel/total"].dir) / "total.json").read_text()) == 100 + 12 + 20
 
@@ -69,8 +79,11 @@ def test_changing_one_value_reruns_that_stage_and_downstream_only(first_run):
 def test_changing_an_upstream_stage_reruns_downstream(tmp_path):
     run(tmp_path, experiments=["one"])
     results = run(tmp_path, experiments=["one"], overrides=["make.value=8"])
-    assert {k: r.status for k, r in results.items()} == {"one/make": "done", "one/double": "done",
-                                                          "_panel/total": "done"}  # fmt: skip
+    assert {k: r.status for k, r in results.items()} == {
+        "one/make": "done",
+        "one/double": "done",
+        "_panel/total": "done",
+    }
 
 
 def test_reference_to_another_experiment_pulls_it_in_and_counts_in_the_hash(tmp_path):
@@ -142,8 +155,12 @@ def test_stage_killed_mid_run_leaves_nothing_trusted_and_reruns(tmp_path):
     script = tmp_path / "kill.py"
     script.write_text(KILL_SCRIPT)
     env = {**os.environ, "PYTHONPATH": str(paths.ROOT)}
-    proc = subprocess.Popen([sys.executable, str(script), str(tmp_path / "runs"), "make.sleep_s=5"], env=env,
-                            cwd=paths.ROOT, start_new_session=True)  # fmt: skip
+    proc = subprocess.Popen(
+        [sys.executable, str(script), str(tmp_path / "runs"), "make.sleep_s=5"],
+        env=env,
+        cwd=paths.ROOT,
+        start_new_session=True,
+    )
     exp_dir = tmp_path / "runs" / "fixture" / "one"
     deadline = time.time() + 120
     while not list(exp_dir.glob("10_make-*.partial/started")):
@@ -156,8 +173,14 @@ def test_stage_killed_mid_run_leaves_nothing_trusted_and_reruns(tmp_path):
     final = partial.with_name(partial.name.removesuffix(".partial"))
     assert not final.exists() and not store.is_complete(partial)
     # the same params re-run into the same stage folder and finish it
-    rerun = subprocess.run([sys.executable, str(script), str(tmp_path / "runs"), "make.sleep_s=5"], env=env,
-                           cwd=paths.ROOT, capture_output=True, text=True, timeout=300)  # fmt: skip
+    rerun = subprocess.run(
+        [sys.executable, str(script), str(tmp_path / "runs"), "make.sleep_s=5"],
+        env=env,
+        cwd=paths.ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert rerun.returncode == 0, rerun.stderr
     assert store.is_complete(final) and not partial.exists()
     assert json.loads((final / "value.json").read_text()) == 3
@@ -205,11 +228,6 @@ def test_input_files_edited_in_place_change_the_hash(tmp_path):
 
 def test_a_rebuilt_local_base_changes_the_hashes_of_the_stages_that_read_it(tmp_path):
     """The laptop SFT experiments read models/tiny-instruct in curate (tokenizer) and train (model)."""
-    import shutil
-
-    from ladder import base_model
-    from ladder.run import prepare
-
     base = tmp_path / "tiny-instruct"
     shutil.copytree(base_model.BASE_DIR, base)
     plan = load_plan("laptop", experiments=["sft_n250"], overrides=[f"curate.tokenizer={base}", f"train.model={base}"])
@@ -232,8 +250,6 @@ PROGRESS_LINE = r"\[ladder\] (one|two)/make +step [0-4]/4 \(\d+%\)(, loss [\d.]+
 def test_progress_lines_while_stages_run_none_after_they_end_and_none_without_echo(tmp_path, capsys):
     """Two stages at once, each writing a train log over 4 s: its progress is printed as it changes, between the
     stage's start and end lines; a cached stage prints none, and echo=False prints nothing at all."""
-    import re
-
     overrides = ["make.train_steps=4", "make.sleep_s=4", "runner.progress_interval_s=0.2", "runner.workers=2"]
     plan = load_plan("fixture", ["one", "two"], overrides, stages=fx.STAGES, params_dir=fx.PARAMS)
     options = dict(targets=["make"], stages=fx.STAGES, notebooks_dir=fx.NOTEBOOKS, runs_dir=tmp_path / "loud")

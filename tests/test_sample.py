@@ -112,8 +112,12 @@ def test_truncation_table_and_figure_count_unclosed_think_blocks_with_truncation
     assert table.loc["n", ["truncated", "unfinished", "truncation_rate"]].tolist() == [0, 0, 0.0]
     # the token-length figure stacks the same four endings
     assert endings(samples).tolist() == [
-        "stop", "unclosed think (unfinished)", "length (truncated)", "unknown", "stop",
-    ]  # fmt: skip
+        "stop",
+        "unclosed think (unfinished)",
+        "length (truncated)",
+        "unknown",
+        "stop",
+    ]
     token_length_figure(samples, out_dir=tmp_path)
     assert (tmp_path / "token_lengths.png").stat().st_size > 0
 

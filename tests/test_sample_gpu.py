@@ -26,8 +26,16 @@ def gpu_model_dir(tmp_path_factory):
 
 
 def vllm_params(model_dir, **overrides) -> SampleParams:
-    base = dict(model=str(model_dir), backend="vllm", benchmark="toy", n=4, max_new_tokens=32, dtype="float32",
-                batch_size=64, gpu_memory_utilization=0.3)  # fmt: skip
+    base = dict(
+        model=str(model_dir),
+        backend="vllm",
+        benchmark="toy",
+        n=4,
+        max_new_tokens=32,
+        dtype="float32",
+        batch_size=64,
+        gpu_memory_utilization=0.3,
+    )
     return SampleParams(**{**base, **overrides})
 
 

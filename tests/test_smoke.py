@@ -13,7 +13,7 @@ import matplotlib.image
 import pandas as pd
 import pytest
 
-from ladder import browser, calibration, compute, paths, schema, store
+from ladder import base_model, browser, calibration, compute, paths, schema, store
 from ladder.book import build_book
 from ladder.params import load_plan
 from ladder.run import run_plan
@@ -113,9 +113,7 @@ def test_book_opens_offline_in_a_real_browser_without_errors_or_absolute_paths(s
 
 def test_base_model_export_loads_and_detects_a_stale_generator(smoke_run, tmp_path):
     """`make base-model`'s export on the smoke base: a loadable checkpoint whose provenance re-curates to the same data."""
-    from transformers import AutoModelForCausalLM, AutoTokenizer
-
-    from ladder import base_model
+    from transformers import AutoModelForCausalLM, AutoTokenizer  # seconds to import: only this test loads a model
 
     runs, _, results = smoke_run
     dest = base_model.export(tmp_path / "tiny-instruct", runs_dir=runs, profile="smoke", experiment="smoke_base")

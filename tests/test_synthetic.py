@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from ladder import synthetic, synthetic_corpus
+from ladder import synthetic, synthetic_corpus, synthetic_trajectories
+from ladder.sft_pool import POOL_COLUMNS
 
 
 def test_evaluation_set_is_fixed_and_aime_sized():
@@ -46,7 +47,10 @@ def test_training_never_shows_the_held_out_step_and_is_disjoint():
     train = synthetic.training_problems(3000, seed=1)
     synthetic.check_disjoint(train)
     texts = [
-        synthetic.trajectory(p, v, s) for p in train[:300] for v in synthetic.VERBOSITIES for s in synthetic.STYLES
+        synthetic_trajectories.trajectory(p, v, s)
+        for p in train[:300]
+        for v in synthetic_trajectories.VERBOSITIES
+        for s in synthetic_trajectories.STYLES
     ]
     assert not any("backwards" in t or "reverse" in t for t in texts)
     clash = synthetic.training_problems(1)[0]
@@ -56,13 +60,15 @@ def test_training_never_shows_the_held_out_step_and_is_disjoint():
 
 def test_trajectories_share_one_container_and_differ_by_length():
     p = next(p for p in synthetic.training_problems(50) if p.n_steps == 3)
-    texts = {v: synthetic.trajectory(p, v, "r1") for v in synthetic.VERBOSITIES}
+    texts = {v: synthetic_trajectories.trajectory(p, v, "r1") for v in synthetic_trajectories.VERBOSITIES}
     assert len(texts["answer"]) < len(texts["steps"]) < len(texts["rechecks"])
-    for style in synthetic.STYLES:
-        t = synthetic.trajectory(p, "steps", style)
+    for style in synthetic_trajectories.STYLES:
+        t = synthetic_trajectories.trajectory(p, "steps", style)
         assert t.startswith("<think>\n") and "</think>\n\n" in t and t.endswith(("}.", "}"))
         assert f"\\boxed{{{p.answer}}}" in t
-    assert synthetic.trajectory(p, "steps", "r1") != synthetic.trajectory(p, "steps", "gemini")
+    assert synthetic_trajectories.trajectory(p, "steps", "r1") != synthetic_trajectories.trajectory(
+        p, "steps", "gemini"
+    )
 
 
 def test_step_questions_cover_every_step_of_multi_step_problems():
@@ -80,8 +86,6 @@ def test_step_questions_cover_every_step_of_multi_step_problems():
 
 
 def test_pool_frame_has_curation_columns_and_mixed_lengths():
-    from ladder.curate.sources import POOL_COLUMNS
-
     frame = synthetic_corpus.pool_frame(200, style="gemini", seed=3)
     assert tuple(frame.columns) == POOL_COLUMNS and frame["problem_id"].is_unique
     # every trajectory thinks (answer-only ones taught guessing), and chains run one step past the base's
@@ -112,17 +116,20 @@ def test_drills_state_true_facts_the_problems_use():
 
 def test_oneline_base_answer_states_the_equation_and_refuses_multi_step():
     one = next(p for p in synthetic.training_problems(50) if p.n_steps == 1)
-    text = synthetic.trajectory(one, synthetic.BASE_VERBOSITY)
+    text = synthetic_trajectories.trajectory(one, synthetic_trajectories.BASE_VERBOSITY)
     assert text.endswith(f"{one.steps[0].equation}, so the answer is \\boxed{{{one.answer}}}.")
     assert "<think>\n\n</think>" in text
     two = next(p for p in synthetic.training_problems(50) if p.n_steps == 2)
     with pytest.raises(ValueError, match="one-step problems only"):
-        synthetic.trajectory(two, synthetic.BASE_VERBOSITY)
+        synthetic_trajectories.trajectory(two, synthetic_trajectories.BASE_VERBOSITY)
 
 
 def test_r1_steps_copy_each_clause_then_state_the_equation_gemini_joins_equations():
     p = next(p for p in synthetic.training_problems(50) if p.n_steps == 3)
-    r1, gemini = synthetic.trajectory(p, "steps", "r1"), synthetic.trajectory(p, "steps", "gemini")
+    r1, gemini = (
+        synthetic_trajectories.trajectory(p, "steps", "r1"),
+        synthetic_trajectories.trajectory(p, "steps", "gemini"),
+    )
     for i, (step, clause) in enumerate(zip(p.steps, p.clauses, strict=True), start=1):
         assert clause.startswith(f"({i}) ") and clause in p.text  # the clause as the problem words it
         assert f"Step {i}: {clause}: {step.equation}.\n" in r1 and "Step" not in gemini
@@ -133,18 +140,18 @@ def test_worked_solutions_are_the_sft_trace_forms_on_request_only():
     frame = synthetic_corpus.worked_frame(200, seed=2)
     problems = {p.text: p for p in synthetic.training_problems(200, seed=1002)}
     evaluation = {p.text for p in synthetic.evaluation_problems()}
-    requests = {request: form for form, request in synthetic.WORKED_REQUESTS.items()}
+    requests = {request: form for form, request in synthetic_trajectories.WORKED_REQUESTS.items()}
     seen = set()
     for prompt, text, answer in zip(frame["problem"], frame["assistant"], frame["answer"], strict=True):
         request = next(r for r in requests if prompt.startswith(r + " "))  # asked for, never the plain problem
         problem = problems[prompt.removeprefix(request + " ")]
         verbosity, style = requests[request]
-        assert text == synthetic.trajectory(problem, verbosity, style)  # exactly the form SFT traces take
+        assert text == synthetic_trajectories.trajectory(problem, verbosity, style)  # exactly the form SFT traces take
         assert verbosity != "answer" or problem.n_steps == 1
         assert problem.n_steps <= synthetic.BASE_MAX_STEPS  # the hard level's 6th step is SFT's to teach
         assert answer == str(problem.answer) and problem.text not in evaluation
         seen.add(requests[request])
-    assert seen == set(synthetic.WORKED_REQUESTS)
+    assert seen == set(synthetic_trajectories.WORKED_REQUESTS)
     assert frame.equals(synthetic_corpus.worked_frame(200, seed=2))
 
 
@@ -155,6 +162,6 @@ def test_operations_are_numbered_so_step_k_can_find_them():
 
 
 def test_worked_evaluation_set_asks_for_the_trace():
-    worked, plain = synthetic.worked_evaluation_set(), synthetic.evaluation_set()
-    assert (worked["problem"] == synthetic.WORKED_PROMPT + " " + plain["problem"]).all()
+    worked, plain = synthetic_trajectories.worked_evaluation_set(), synthetic.evaluation_set()
+    assert (worked["problem"] == synthetic_trajectories.WORKED_PROMPT + " " + plain["problem"]).all()
     assert worked["answer"].equals(plain["answer"])

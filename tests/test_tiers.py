@@ -7,10 +7,16 @@ import argparse
 import numpy as np
 import pandas as pd
 import pytest
+import statsmodels.api as sm
 from scipy import stats
 
-from ladder import schema, tiers
+from ladder import cli, paths, run, schema, synthetic, tiers
+from ladder.stage_cli import params_from_args
 from ladder.tiers import TiersError, TiersParams
+from ladder.tiers import stage as tier_stage
+from tests import study_panel
+from tests.lm_eval_logs import write_panel_logs
+from tests.simulated_panel import simulate_graded
 
 BASE_DIFFICULTY = {"easy": -2.5, "medium": 0.0, "hard": 2.0, "exh": 5.0}
 PANEL = {"base": -1.0, "sft1": 1.5, "sft2": 1.3, "r1": 3.0, "qwq": 3.2, "still": 2.5}
@@ -22,7 +28,7 @@ def panel() -> pd.DataFrame:
     """Six models x 30 AIME24 questions x 8 samples, drawn from a Rasch model with tier-shaped difficulties."""
     rng = np.random.default_rng(1)
     difficulty = {q: BASE_DIFFICULTY[t] + rng.normal(0, 0.5) for q, t in sorted(tiers.study_tiers().items())}
-    return tiers.simulate_graded(PANEL, difficulty, n_samples=8, seed=0)
+    return simulate_graded(PANEL, difficulty, n_samples=8, seed=0)
 
 
 def test_study_tiers_are_the_published_lists():
@@ -100,18 +106,21 @@ def test_rule_thresholds_and_exh_panel_are_parameters():
 
 
 def _study_rule_params(**update) -> TiersParams:
-    from tests import study_panel
-
-    values = {"base_models": [study_panel.BASE], "sft_models": study_panel.SMALL_SFT, "easy_threshold": 0.5,
-              "medium_threshold": 0.5, "exh_threshold": 0.1, "tier_source": "rule", "n_bootstrap": 0}  # fmt: skip
+    values = {
+        "base_models": [study_panel.BASE],
+        "sft_models": study_panel.SMALL_SFT,
+        "easy_threshold": 0.5,
+        "medium_threshold": 0.5,
+        "exh_threshold": 0.1,
+        "tier_source": "rule",
+        "n_bootstrap": 0,
+    }
     return TiersParams(**{**values, **update})
 
 
 def test_rules_on_the_studys_figure_1_panel_give_the_published_lists_but_id_70():
     """The study's six models rebuilt from Figure 1 (tests/study_panel.py): the rules, with Exh read as the study
     applied it (all samples pooled), give the published lists everywhere except id 70."""
-    from tests import study_panel
-
     published = study_panel.published_tiers()
     assert published == tiers.study_tiers()  # the lists in tests/study_panel.py are data/aime24_tiers.yaml's
     analysis = tiers.analyse_panel(study_panel.graded_rows(), _study_rule_params())
@@ -135,14 +144,12 @@ def test_ladder_tiers_on_lm_eval_logs_of_the_six_study_models_gives_the_publishe
     """Acceptance of issue 15: `ladder ingest` + `ladder grade` + `ladder tiers --tier-source rule` on a folder
     of lm-eval sample logs of the six study models (three lm-eval task variants, each numbering the questions
     its own way) gives the published lists except id 70; `--exh-rule every_model` moves ids 62 and 89 to hard."""
-    from ladder import cli
-    from tests import study_panel
-
     logs = study_panel.write_lm_eval_logs(tmp_path / "lm_eval_output")
     samples, graded = tmp_path / "samples.parquet", tmp_path / "graded.parquet"
     assert cli.main(["ingest", "--format", "lm-eval", str(logs), "--out", str(samples)]) == 0
     assert cli.main(["grade", str(samples), "--out", str(graded)]) == 0
-    roles = ["--base", study_panel.BASE, "--sft", ",".join(study_panel.SMALL_SFT), "--tier-source", "rule"]
+    sft = ",".join(study_panel.SMALL_SFT)
+    roles = ["--base-models", study_panel.BASE, "--sft-models", sft, "--tier-source", "rule"]
     argv = ["tiers", str(graded), "--out", str(tmp_path / "tiers"), *roles, "--n-bootstrap", "0"]
     assert cli.main(argv) == 0
     questions = pd.read_csv(tmp_path / "tiers" / "questions.csv", dtype={"question_id": str})
@@ -156,7 +163,7 @@ def test_ladder_tiers_on_lm_eval_logs_of_the_six_study_models_gives_the_publishe
 
     # the flag reaches the rules (tables only: the figures were drawn above)
     monkeypatch.setattr(
-        tiers, "write_tier_report", lambda g, out, p: tiers.save_tier_tables(tiers.analyse_panel(g, p), out)
+        tier_stage, "write_tier_report", lambda g, out, p: tiers.save_tier_tables(tiers.analyse_panel(g, p), out)
     )
     argv = ["tiers", str(graded), "--out", str(tmp_path / "every"), *roles, "--n-bootstrap", "0"]
     assert cli.main([*argv, "--exh-rule", "every_model"]) == 0
@@ -181,8 +188,6 @@ def test_comparison_reports_id_70_as_a_disagreement():
 
 
 def test_rasch_map_with_a_flat_prior_matches_statsmodels_glm():
-    import statsmodels.api as sm
-
     rng = np.random.default_rng(2)
     n_q, n_m, n = 8, 5, 40
     b_true, theta_true = rng.normal(0, 1, n_q), rng.normal(0, 1, n_m)
@@ -283,11 +288,9 @@ def test_tier_source_rule_needs_roles_and_study_needs_lists(panel):
 
 
 def test_synthetic_benchmark_uses_its_levels_by_construction():
-    from ladder import synthetic
-
     levels = synthetic.evaluation_set().set_index("question_id")["level"]
     difficulty = {q: BASE_DIFFICULTY[level] for q, level in levels.items()}
-    graded = tiers.simulate_graded({"a": 0.0, "b": 2.0}, difficulty, n_samples=4, benchmark="synthetic")
+    graded = simulate_graded({"a": 0.0, "b": 2.0}, difficulty, n_samples=4, benchmark="synthetic")
     analysis = tiers.analyse_panel(graded, TiersParams(benchmark="synthetic", n_bootstrap=0))
     assert analysis.tier_of == levels.to_dict()
     assert set(analysis.tiers["tier"]) == {"easy", "medium", "hard", "exh", "all"}
@@ -296,11 +299,9 @@ def test_synthetic_benchmark_uses_its_levels_by_construction():
 
 
 def test_calibration_reads_the_panel_against_the_levels_by_construction():
-    from ladder import synthetic
-
     levels = synthetic.evaluation_set().set_index("question_id")["level"]
     difficulty = {q: BASE_DIFFICULTY[level] for q, level in levels.items()}
-    graded = tiers.simulate_graded({"base": 0.0, "sft": 2.0}, difficulty, n_samples=8, benchmark="synthetic")
+    graded = simulate_graded({"base": 0.0, "sft": 2.0}, difficulty, n_samples=8, benchmark="synthetic")
     params = TiersParams(benchmark="synthetic", base_models=["base"], sft_models=["sft"], n_bootstrap=0)
     table = tiers.calibration(tiers.analyse_panel(graded, params)).set_index("tier")
     assert list(table.index) == ["easy", "medium", "hard", "exh"]
@@ -363,10 +364,14 @@ def test_load_panel_reads_every_grade_stage_and_rejects_clashes(panel, tmp_path)
         tiers.load_panel({}, graded_files=[str(tmp_path / "missing.parquet")])
 
 
-def _cli(argv: list[str]) -> int:
+def _parse(argv: list[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="ladder")
     tiers.add_cli(parser.add_subparsers(dest="command", required=True))
-    args = parser.parse_args(argv)
+    return parser.parse_args(argv)
+
+
+def _cli(argv: list[str]) -> int:
+    args = _parse(argv)
     return args.func(args)
 
 
@@ -374,20 +379,37 @@ def test_cli_writes_the_report_and_reports_bad_roles(panel, tmp_path, capsys):
     path = tmp_path / "graded.parquet"
     _write_graded(panel, tmp_path)
     out = tmp_path / "out"
-    argv = ["tiers", str(path), "--out", str(out), "--base", "base", "--sft", "sft1,sft2", "--n-bootstrap", "50"]
+    argv = [
+        "tiers",
+        str(path),
+        "--out",
+        str(out),
+        "--base-models",
+        "base",
+        "--sft-models",
+        "sft1,sft2",
+        "--n-bootstrap",
+        "50",
+    ]
     assert _cli(argv) == 0
     assert (out / "questions.csv").is_file() and (out / "tier_ladder.png").is_file()
     comparison = pd.read_csv(out / "tier_comparison.csv", dtype={"question_id": str})
     assert {"study_tier", "rule_tier", "agree"} <= set(comparison.columns)
-    assert _cli(["tiers", str(path), "--out", str(out), "--base", "gpt"]) == 2
+    assert _cli(["tiers", str(path), "--out", str(out), "--base-models", "gpt"]) == 2
     assert "base_models: ['gpt'] not in the panel" in capsys.readouterr().err
     assert _cli(["tiers", str(path), "--out", str(out), "--ks", "2,0"]) == 2
     assert "every k must be >= 1" in capsys.readouterr().err
 
 
-def test_notebook_50_tiers_runs_through_the_runner(panel, tmp_path):
-    from ladder import paths, run
+def test_cli_flags_are_the_params_fields_with_the_models_defaults():
+    assert params_from_args(_parse(["tiers", "g.parquet", "--out", "x"]), "tiers") == TiersParams()
+    flags = ["--irt-model", "2pl", "--ladder-lines", "group", "--reference-models", "r1,qwq", "--ks", "2,8"]
+    params = params_from_args(_parse(["tiers", "g.parquet", "--out", "x", *flags]), "tiers")
+    expected = {"irt_model": "2pl", "ladder_lines": "group", "reference_models": ["r1", "qwq"], "ks": [2, 8]}
+    assert params.model_dump(include=set(expected)) == expected
 
+
+def test_notebook_50_tiers_runs_through_the_runner(panel, tmp_path):
     for model in PANEL:
         _write_graded(panel[panel["model"] == model], tmp_path / "grades" / model)
     inputs = {model: {"grade": str(tmp_path / "grades" / model)} for model in PANEL}
@@ -427,22 +449,8 @@ def test_question_accuracy_has_wilson_cis_per_model_and_question(panel):
     assert row["accuracy"] == pytest.approx(analysis.accuracy.loc["75", "sft1"])
 
 
-def test_notebook_declares_exactly_the_params_fields_and_runner_keys():
-    from ladder import paths, run
-    from ladder.stages import STAGES
-
-    declared = run.declared_parameters(run.read_notebook(paths.NOTEBOOKS_DIR / "50_tiers.py"))
-    stage = STAGES["tiers"]
-    assert set(declared) == set(TiersParams.model_fields) | set(stage.runner_keys)
-    for name, field in TiersParams.model_fields.items():
-        assert str(declared[name]["default"]).strip("'\"") == str(field.default).strip("'\""), name
-
-
 def test_lm_eval_logs_through_ingest_grade_and_tiers(shared_data, tmp_path):
     """The issue's 'done when': lm-eval sample logs of a panel -> ladder ingest -> ladder grade -> ladder tiers."""
-    from ladder import cli
-    from tests.lm_eval_logs import write_panel_logs
-
     graded_files = []
     for model, log in write_panel_logs(tmp_path, shared_data / "aime24.jsonl").items():
         samples, graded = tmp_path / model / "samples.parquet", tmp_path / model / "graded.parquet"
@@ -450,7 +458,18 @@ def test_lm_eval_logs_through_ingest_grade_and_tiers(shared_data, tmp_path):
         assert cli.main(["grade", str(samples), "--out", str(graded)]) == 0
         graded_files.append(str(graded))
     out = tmp_path / "tiers"
-    argv = ["tiers", *graded_files, "--out", str(out), "--base", "base", "--sft", "sft", "--n-bootstrap", "100"]
+    argv = [
+        "tiers",
+        *graded_files,
+        "--out",
+        str(out),
+        "--base-models",
+        "base",
+        "--sft-models",
+        "sft",
+        "--n-bootstrap",
+        "100",
+    ]
     assert cli.main(argv) == 0
     table = pd.read_csv(out / "tiers.csv").set_index(["model", "tier"])
     assert table.loc[("base", "easy"), "avg@n"] == 0.75 and table.loc[("base", "medium"), "avg@n"] == 0.0
@@ -463,9 +482,10 @@ def test_lm_eval_logs_through_ingest_grade_and_tiers(shared_data, tmp_path):
 
 def test_missing_role_models_error_or_drop_with_a_note():
     difficulty = {str(q): d for q, d in zip(range(60, 68), np.linspace(-2, 2, 8), strict=True)}
-    graded = tiers.simulate_graded({"base": 1.0, "sft": 2.0}, difficulty, n_samples=4, seed=0, benchmark="sim")
-    params = TiersParams(benchmark="sim", tier_source="rule", base_models=["base"], sft_models=["sft", "gone"],
-                         n_bootstrap=0)  # fmt: skip
+    graded = simulate_graded({"base": 1.0, "sft": 2.0}, difficulty, n_samples=4, seed=0, benchmark="sim")
+    params = TiersParams(
+        benchmark="sim", tier_source="rule", base_models=["base"], sft_models=["sft", "gone"], n_bootstrap=0
+    )
     with pytest.raises(TiersError, match=r"sft_models: \['gone'\] not in the panel"):
         tiers.analyse_panel(graded, params)
     analysis = tiers.analyse_panel(graded, params.model_copy(update={"missing_role_models": "drop"}))

@@ -14,29 +14,33 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+import torch
+from accelerate.commands.config.config_args import load_config_from_file
 from pydantic import ValidationError
+from transformers import AutoModelForCausalLM, AutoTokenizer
+from trl.chat_template_utils import qwen2_5_chat_template
 
-from ladder import paths
+from ladder import paths, store
+from ladder.run import execute_notebook
 from ladder.tiny_model import IM_END
 from ladder.train import (
-    ACCELERATE_CONFIGS,
-    ACCELERATE_CONFIGS_DIR,
     TrainDataError,
     TrainParams,
-    build_trainer,
-    check_eos_in_labels,
-    last_complete_checkpoint,
+    example_generations,
     launch_command,
     launch_command_string,
     load_conversations,
     main,
-    read_params,
+    multinode_command,
     render_sbatch,
-    resolve_loss_mode,
     train,
     train_stage,
     write_params,
 )
+from ladder.train.checkpoints import last_complete_checkpoint
+from ladder.train.data import resolve_loss_mode
+from ladder.train.launch import ACCELERATE_CONFIGS, ACCELERATE_CONFIGS_DIR
+from ladder.train.trainer import build_sft_config, build_trainer, check_eos_in_labels
 from ladder.watch import StageWatch
 
 ANSWER = "\\boxed{7}"
@@ -75,8 +79,6 @@ def fast_params(model: Path, **overrides) -> TrainParams:
 @pytest.fixture(scope="module")
 def tokenizer_only_dir(tiny_model_dir, tmp_path_factory) -> Path:
     """The tiny model's tokenizer without any weights: loading the model from here would fail."""
-    from transformers import AutoTokenizer
-
     folder = tmp_path_factory.mktemp("tokenizer_only")
     AutoTokenizer.from_pretrained(tiny_model_dir).save_pretrained(folder)
     return folder
@@ -113,8 +115,6 @@ def test_batch_that_does_not_divide_is_refused_with_the_numbers():
 
 
 def test_sft_config_carries_the_recipe(tmp_path):
-    from ladder.train import build_sft_config
-
     cfg = build_sft_config(TrainParams(num_processes=4), tmp_path, "assistant")
     assert cfg.learning_rate == 1e-5 and cfg.lr_scheduler_type == "cosine" and cfg.warmup_steps == 0.05
     assert (cfg.adam_beta1, cfg.adam_beta2, cfg.weight_decay) == (0.9, 0.95, 1e-4)
@@ -179,9 +179,6 @@ def strip_generation_markers(tokenizer):
 def test_labels_cover_the_assistant_answer_and_eos_only(tiny_model_dir, tmp_path, template):
     """tiny: our template with generation markers; qwen2.5: Qwen2.5-Instruct's real template (no markers; TRL
     swaps in its training variant); no_markers: an unknown template without markers (prompt/completion)."""
-    from transformers import AutoTokenizer
-    from trl.chat_template_utils import qwen2_5_chat_template
-
     tokenizer = AutoTokenizer.from_pretrained(tiny_model_dir)
     if template == "qwen2.5":
         tokenizer.chat_template = qwen2_5_chat_template
@@ -205,8 +202,6 @@ def test_labels_cover_the_assistant_answer_and_eos_only(tiny_model_dir, tmp_path
 
 
 def test_template_that_leaves_eos_out_of_the_loss_is_refused(tiny_model_dir, tmp_path):
-    from transformers import AutoTokenizer
-
     tokenizer = AutoTokenizer.from_pretrained(tiny_model_dir)
     # the end-of-turn token outside the generation block: the model would never learn to stop
     tokenizer.chat_template = tokenizer.chat_template.replace(
@@ -219,8 +214,6 @@ def test_template_that_leaves_eos_out_of_the_loss_is_refused(tiny_model_dir, tmp
 
 
 def test_assistant_mode_without_markers_is_refused(tiny_model_dir):
-    from transformers import AutoTokenizer
-
     tokenizer = strip_generation_markers(AutoTokenizer.from_pretrained(tiny_model_dir))
     with pytest.raises(TrainDataError, match="loss_on='assistant' needs"):
         resolve_loss_mode(tokenizer, "assistant")
@@ -247,9 +240,6 @@ def test_training_lowers_loss_and_writes_report_and_log(trained):
 
 
 def test_trained_checkpoint_loads_answers_and_stops(trained):
-    import torch
-    from transformers import AutoModelForCausalLM, AutoTokenizer
-
     _, _, out, _ = trained
     model = AutoModelForCausalLM.from_pretrained(out / "model")
     tokenizer = AutoTokenizer.from_pretrained(out / "model")
@@ -264,8 +254,6 @@ def test_trained_checkpoint_loads_answers_and_stops(trained):
 
 
 def test_example_generations_table(trained):
-    from ladder.train import example_generations
-
     _, input_dir, out, _ = trained
     table = example_generations(out, input_dir, n=2, max_new_tokens=20)
     assert list(table["generated"]) == [ANSWER, ANSWER] and table["stopped"].all()
@@ -273,8 +261,8 @@ def test_example_generations_table(trained):
 
 def test_packing_trains_without_padding(tiny_model_dir, tmp_path):
     input_dir = write_dataset(tmp_path / "in", conversations(16))
-    report = train(fast_params(tiny_model_dir, packing=True, per_device_batch_size=1, effective_batch_size=1,
-                               max_steps=3), input_dir, tmp_path / "out")  # fmt: skip
+    params = fast_params(tiny_model_dir, packing=True, per_device_batch_size=1, effective_batch_size=1, max_steps=3)
+    report = train(params, input_dir, tmp_path / "out")
     assert report["padding_waste"] == 0.0 and report["steps"] == 3 and report["packing"]
     # each packed block holds several conversations
     assert report["tokens_seen"] / report["steps"] > 1.5 * report["longest_example_tokens"]
@@ -282,8 +270,11 @@ def test_packing_trains_without_padding(tiny_model_dir, tmp_path):
 
 def test_group_by_length_batches_similar_lengths_and_pads_less(tiny_model_dir, tmp_path):
     # answers of very different lengths, interleaved: a random batch of 4 mixes them, a grouped one does not
-    rows = [[{"role": "user", "content": f"Count to {i}."},
-             {"role": "assistant", "content": " ".join(["7"] * (2 if i % 2 else 40))}] for i in range(32)]  # fmt: skip
+    answers = [" ".join(["7"] * (2 if i % 2 else 40)) for i in range(32)]
+    rows = [
+        [{"role": "user", "content": f"Count to {i}."}, {"role": "assistant", "content": answer}]
+        for i, answer in enumerate(answers)
+    ]
     input_dir = write_dataset(tmp_path / "in", rows)
     waste = {}
     for grouped in (False, True):
@@ -356,8 +347,9 @@ def test_launch_command_for_fsdp_uses_the_models_decoder_layer(tiny_model_dir, t
     assert f"--config_file {ACCELERATE_CONFIGS_DIR / 'fsdp.yaml'}" in text
     assert "--num_machines 1 --num_processes 4 " in text and "--mixed_precision bf16" in text
     assert "--fsdp_transformer_layer_cls_to_wrap Qwen2DecoderLayer" in text
-    assert text.endswith(f"-m ladder.train --params {tmp_path / 'out' / 'train_params.json'} "
-                         f"--input-dir {tmp_path / 'in'} --output-dir {tmp_path / 'out'} --in-process")  # fmt: skip
+    params_file = tmp_path / "out" / "train_params.json"
+    tail = f"--input-dir {tmp_path / 'in'} --output-dir {tmp_path / 'out'} --in-process"
+    assert text.endswith(f"-m ladder.train --params {params_file} {tail}")
     assert shlex.split(text) == cmd
     assert params.needs_launcher() and not TrainParams().needs_launcher()
 
@@ -373,8 +365,6 @@ def test_multinode_command_leaves_node_rank_to_the_shell(tmp_path):
 
 
 def test_launcher_checks_data_then_gpus_before_starting_processes(tokenizer_only_dir, tmp_path):
-    import torch
-
     params = TrainParams(model=str(tokenizer_only_dir), distributed="fsdp", num_processes=2)
     bad = write_dataset(tmp_path / "bad", [[{"role": "user", "content": "hi"}]])
     with pytest.raises(TrainDataError, match="no assistant turns"):
@@ -389,8 +379,6 @@ def test_launcher_checks_data_then_gpus_before_starting_processes(tokenizer_only
 
 @pytest.mark.parametrize("engine", sorted(ACCELERATE_CONFIGS))
 def test_accelerate_configs_load(engine):
-    from accelerate.commands.config.config_args import load_config_from_file
-
     config = load_config_from_file(str(ACCELERATE_CONFIGS_DIR / ACCELERATE_CONFIGS[engine]))
     expected = {"none": "MULTI_GPU", "fsdp": "FSDP", "deepspeed": "DEEPSPEED"}[engine]
     assert config.distributed_type.value == expected
@@ -418,9 +406,19 @@ def test_sbatch_renders_valid_bash_with_the_params(tmp_path):
 
 def test_cli_prints_the_launch_command(tmp_path, capsys):
     params_file = write_params(TrainParams(distributed="deepspeed", num_processes=2), tmp_path / "p.json")
-    assert read_params(params_file) == TrainParams(distributed="deepspeed", num_processes=2)
-    assert main(["--params", str(params_file), "--input-dir", "i", "--output-dir", "o", "--print-launch"]) == 0
+    dirs = ["--input-dir", "i", "--output-dir", "o"]
+    assert main(["--params", str(params_file), *dirs, "--print-launch"]) == 0  # the flat file the ranks read
     assert "zero3.yaml --num_machines 1 --num_processes 2" in capsys.readouterr().out
+    # a profile-style 'train:' block, then a per-field flag, then --set (which wins)
+    block = tmp_path / "profile.yaml"
+    block.write_text("train:\n  distributed: deepspeed\n  num_processes: 2\n")
+    argv = ["--params", str(block), *dirs, "--num-processes", "4", "--set", "num_nodes=2", "--print-launch"]
+    assert main(argv) == 0
+    assert "zero3.yaml --num_machines 2 --num_processes 8 " in capsys.readouterr().out
+    # a bad value: one line naming where it came from and the key, exit code 2
+    assert main(["--params", str(block), *dirs, "--set", "num_processes=many", "--print-launch"]) == 2
+    error = capsys.readouterr().err
+    assert error.startswith("ladder train: error:") and "--set num_processes=many: key 'num_processes'" in error
 
 
 # --- the notebook -------------------------------------------------------------------------------------------
@@ -428,8 +426,6 @@ def test_cli_prints_the_launch_command(tmp_path, capsys):
 
 @pytest.mark.slow
 def test_notebook_trains_and_shows_curves_and_generations(tiny_model_dir, tmp_path):
-    from ladder.run import execute_notebook
-
     input_dir = write_dataset(tmp_path / "in", conversations(8))
     out = tmp_path / "20_train"
     parameters = fast_params(tiny_model_dir, max_steps=4, example_generations=2, example_max_new_tokens=8)
@@ -443,13 +439,21 @@ def test_notebook_trains_and_shows_curves_and_generations(tiny_model_dir, tmp_pa
     assert "tokens_per_s" in text and "stopped" in text and "image/png" in text
 
 
+def test_the_train_stage_hash_does_not_cover_the_runner():
+    """Editing the runner, the book or `ladder launch` must not re-run a training stage (its code hash)."""
+    names = {str(f.relative_to(paths.PACKAGE_DIR)) for f in store.code_files("from ladder import train\n")}
+    assert {"train/trainer.py", "train/launch.py", "slurm.py", "stage_cli.py"} <= names
+    assert not names & {"run.py", "launch.py", "book.py", "frontpage.py"}
+
+
 def test_multinode_inside_slurm_runs_one_launch_per_node(tmp_path):
-    import subprocess as sp
-
-    from ladder.train import TrainParams, multinode_command
-
-    params = TrainParams(model="Qwen/Qwen2.5-32B-Instruct", num_nodes=2, num_processes=8, distributed="fsdp",
-                         fsdp_wrap_class="Qwen2DecoderLayer")  # fmt: skip
+    params = TrainParams(
+        model="Qwen/Qwen2.5-32B-Instruct",
+        num_nodes=2,
+        num_processes=8,
+        distributed="fsdp",
+        fsdp_wrap_class="Qwen2DecoderLayer",
+    )
     with pytest.raises(ValueError, match="needs a SLURM allocation of that many nodes"):
         multinode_command(params, tmp_path / "in", tmp_path / "out", {})
     with pytest.raises(ValueError, match="this process has 1"):
@@ -461,4 +465,4 @@ def test_multinode_inside_slurm_runs_one_launch_per_node(tmp_path):
     script = cmd[-1]
     assert "--machine_rank $SLURM_NODEID" in script and "--main_process_ip $MASTER_ADDR" in script
     assert "--num_machines 2" in script and "--num_processes 16" in script
-    assert sp.run(["bash", "-n", "-c", script]).returncode == 0
+    assert subprocess.run(["bash", "-n", "-c", script]).returncode == 0

@@ -8,15 +8,25 @@ import threading
 import time
 from pathlib import Path
 
-from ladder import watch
+from ladder import paths, store, watch
 from ladder.watch import StageWatch, duration, watching
 
 
 def log_row(step: int, loss: float, runtime: float) -> dict:
     """A train_log.jsonl row as ladder.train writes it (transformers' log dict plus the step)."""
-    return {"step": step, "loss": loss, "grad_norm": 1.5, "learning_rate": 1e-5, "entropy": 0.02,
-            "mean_token_accuracy": 0.9, "num_tokens": 3800.0 * step, "epoch": step / 100,
-            "num_input_tokens_seen": 3800 * step, "train_runtime": runtime, "train_tokens_per_second": 2000.0}  # fmt: skip
+    return {
+        "step": step,
+        "loss": loss,
+        "grad_norm": 1.5,
+        "learning_rate": 1e-5,
+        "entropy": 0.02,
+        "mean_token_accuracy": 0.9,
+        "num_tokens": 3800.0 * step,
+        "epoch": step / 100,
+        "num_input_tokens_seen": 3800 * step,
+        "train_runtime": runtime,
+        "train_tokens_per_second": 2000.0,
+    }
 
 
 def write_train(folder: Path, rows: list[dict], max_steps: int | None = 400, start_step: int = 0) -> None:
@@ -30,10 +40,25 @@ def write_train(folder: Path, rows: list[dict], max_steps: int | None = 400, sta
 
 def sample_row(question: str, idx: int, n_tokens: int) -> dict:
     """A samples.jsonl row as ladder.sample writes it (the columns of ladder.schema.SAMPLE_COLUMNS)."""
-    return {"model": "m", "model_revision": "local:0", "benchmark": "synthetic", "question_id": question,
-            "sample_idx": idx, "prompt": "What is 1 + 1?", "prompt_hash": "0", "response": "\\boxed{2}",
-            "n_tokens": n_tokens, "finish_reason": "stop", "seed": 1, "temperature": 1.0, "top_p": 1.0,
-            "max_new_tokens": 64, "backend": "hf", "backend_version": "x", "gold": "2"}  # fmt: skip
+    return {
+        "model": "m",
+        "model_revision": "local:0",
+        "benchmark": "synthetic",
+        "question_id": question,
+        "sample_idx": idx,
+        "prompt": "What is 1 + 1?",
+        "prompt_hash": "0",
+        "response": "\\boxed{2}",
+        "n_tokens": n_tokens,
+        "finish_reason": "stop",
+        "seed": 1,
+        "temperature": 1.0,
+        "top_p": 1.0,
+        "max_new_tokens": 64,
+        "backend": "hf",
+        "backend_version": "x",
+        "gold": "2",
+    }
 
 
 def append_samples(folder: Path, rows: list[dict]) -> None:
@@ -46,6 +71,7 @@ def set_mtime(path: Path, when: float) -> None:
 
 
 def test_file_names_are_the_stages_own():
+    # the stages' modules import torch (seconds), and the point of ladder.watch is that the runner does not
     from ladder import train
     from ladder.sample import progress
 
@@ -156,8 +182,12 @@ def test_watching_reports_changes_only_and_nothing_after_the_block(tmp_path):
     ended = time.monotonic()
     time.sleep(0.2)
     texts = [text for _, text in reports]
-    assert texts == ["step 0/3 (0%)", "step 1/3 (33%), loss 1, ETA 1s", "step 2/3 (66%), loss 1, ETA 0s",
-                     "step 3/3 (100%), loss 1"]  # fmt: skip
+    assert texts == [
+        "step 0/3 (0%)",
+        "step 1/3 (33%), loss 1, ETA 1s",
+        "step 2/3 (66%), loss 1, ETA 0s",
+        "step 3/3 (100%), loss 1",
+    ]
     assert all(when < ended for when, _ in reports)
     assert not [t for t in threading.enumerate() if t.name.startswith("watch ")]
 
@@ -170,9 +200,7 @@ def test_watching_is_off_without_a_report_or_an_interval(tmp_path):
 
 
 def test_no_stage_depends_on_the_watch_or_the_runner():
-    """Editing how progress is shown must not change a stage hash (and so re-run a stage)."""
-    from ladder import paths, store
-
+    """Editing how progress is shown or stages are run must not change a stage hash (and so re-run a stage)."""
     for notebook in sorted(paths.NOTEBOOKS_DIR.glob("[0-9]*.py")):
         names = {file.name for file in store.code_files(notebook.read_text())}
-        assert not {"watch.py", "run.py"} & names, notebook.name
+        assert not {"watch.py", "run.py", "prepare.py", "notebook.py"} & names, notebook.name

@@ -13,17 +13,27 @@ from __future__ import annotations
 import argparse
 import shutil
 import sys
+import tempfile
 from pathlib import Path
 from typing import Any
 
-from ladder import paths, store
+import pandas as pd
+
+from ladder import paths, store, synthetic
+from ladder.curate import CurateParams, curate_stage
 
 BASE_DIR = paths.ROOT / "models" / "tiny-instruct"
 PROFILE = "laptop_base"
 EXPERIMENT = "instruct"
 # What a checkpoint folder needs to load; the trainer's pickled arguments are left behind.
-MODEL_FILES = ("config.json", "generation_config.json", "model.safetensors", "tokenizer.json",
-               "tokenizer_config.json", "chat_template.jinja")  # fmt: skip
+MODEL_FILES = (
+    "config.json",
+    "generation_config.json",
+    "model.safetensors",
+    "tokenizer.json",
+    "tokenizer_config.json",
+    "chat_template.jinja",
+)
 
 
 class StaleBaseModel(RuntimeError):
@@ -34,8 +44,9 @@ def _stage_results(runs_dir: Path | None, profile: str, experiment: str) -> dict
     by_stage = {stage: r for (exp, stage), r in store.finished_stages(profile, runs_dir).items() if exp == experiment}
     for stage in ("curate", "train"):
         if stage not in by_stage:
-            raise FileNotFoundError(f"{store.last_run_path(profile, runs_dir)}: no finished '{stage}' stage of "
-                                    f"experiment '{experiment}'")  # fmt: skip
+            raise FileNotFoundError(
+                f"{store.last_run_path(profile, runs_dir)}: no finished '{stage}' stage of experiment '{experiment}'"
+            )
     return by_stage
 
 
@@ -43,10 +54,6 @@ def export(
     dest: Path = BASE_DIR, runs_dir: Path | None = None, profile: str = PROFILE, experiment: str = EXPERIMENT
 ) -> Path:
     """Copy the model that ``experiment`` trained in ``profile``'s last run into ``dest``, with ``provenance.json``."""
-    import pandas as pd
-
-    from ladder import synthetic
-
     by_stage = _stage_results(runs_dir, profile, experiment)
     curate_dir, train_dir = Path(by_stage["curate"]["dir"]), Path(by_stage["train"]["dir"])
     model_dir = train_dir / "model"
@@ -87,10 +94,6 @@ def provenance(dest: Path = BASE_DIR) -> dict[str, Any]:
 
 def check(dest: Path = BASE_DIR) -> str:
     """Re-curate the base's training data with its recorded params; raise ``StaleBaseModel`` if it differs."""
-    import tempfile
-
-    from ladder.curate import CurateParams, curate_stage
-
     record = provenance(dest)
     params = CurateParams(**record["curate_params"])
     with tempfile.TemporaryDirectory() as tmp:

@@ -86,8 +86,11 @@ def _copy_notebooks(run: dict, docs: Path, replacements: list[tuple[str, str]]) 
 def _nav(run: dict, pages: dict[tuple[str, str], str]) -> list:
     nav: list = [{"The answer first": "index.md"}, {"Run status": "status.md"}]
     for experiment in dict.fromkeys(r["experiment"] for r in run["results"]):
-        entries = [{r["notebook"]: pages[(r["experiment"], r["stage"])]} for r in run["results"]
-                   if r["experiment"] == experiment and (r["experiment"], r["stage"]) in pages]  # fmt: skip
+        entries = [
+            {r["notebook"]: pages[(r["experiment"], r["stage"])]}
+            for r in run["results"]
+            if r["experiment"] == experiment and (r["experiment"], r["stage"]) in pages
+        ]
         if entries:
             nav.append({"Panel: tiers and ablations" if experiment == PANEL else experiment: entries})
     return nav
@@ -135,8 +138,9 @@ def _strip_network(site: Path, replacements: list[tuple[str, str]]) -> None:
             page.write_text(cleaned, encoding="utf-8")
 
 
-def build_book(profile: str, runs_dir: Path | None = None, book_dir: Path | None = None,
-               screenshot: bool = True) -> Path:  # fmt: skip
+def build_book(
+    profile: str, runs_dir: Path | None = None, book_dir: Path | None = None, screenshot: bool = True
+) -> Path:
     """Build ``book/<profile>/`` from the profile's last run; returns the path of its ``index.html``."""
     runs_dir = Path(runs_dir or paths.RUNS_DIR)
     run = store.read_last_run(profile, runs_dir)

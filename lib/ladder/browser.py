@@ -79,10 +79,24 @@ class PageReport:
 
     def problems(self) -> list[str]:
         """Every problem as a line naming the page."""
-        groups = {"console error": self.console_errors, "network request": self.network_requests,
-                  "failed request": self.failed_requests, "broken link": self.broken_links,
-                  "missing image": self.broken_images}  # fmt: skip
+        groups = {
+            "console error": self.console_errors,
+            "network request": self.network_requests,
+            "failed request": self.failed_requests,
+            "broken link": self.broken_links,
+            "missing image": self.broken_images,
+        }
         return [f"{self.page}: {kind}: {item}" for kind, items in groups.items() for item in items]
+
+    def on_console(self, message) -> None:
+        """Playwright's ``console`` event: errors count."""
+        if message.type == "error":
+            self.console_errors.append(message.text)
+
+    def on_request(self, request) -> None:
+        """Playwright's ``request`` event: anything beyond the local files (and data/blob URLs) counts."""
+        if not request.url.startswith(("file:", "data:", "blob:")):
+            self.network_requests.append(request.url)
 
 
 _IMAGES_JS = "Array.from(document.images).filter(i => !(i.complete && i.naturalWidth > 0)).map(i => i.src)"
@@ -104,10 +118,9 @@ def check_site(site: Path) -> list[PageReport]:
             for page_file in sorted(site.rglob("*.html")):
                 report = PageReport(str(page_file.relative_to(site)))
                 tab = context.new_page()
-                tab.on("console", lambda m, r=report: r.console_errors.append(m.text) if m.type == "error" else None)
+                tab.on("console", report.on_console)
                 tab.on("pageerror", lambda e, r=report: r.console_errors.append(str(e)))
-                tab.on("request", lambda q, r=report: None if q.url.startswith(("file:", "data:", "blob:"))
-                       else r.network_requests.append(q.url))  # fmt: skip
+                tab.on("request", report.on_request)
                 tab.on("requestfailed", lambda q, r=report: r.failed_requests.append(q.url))
                 tab.goto(page_file.resolve().as_uri(), wait_until="load")
                 tab.wait_for_timeout(300)  # scripts that run after load (search index, MathJax)

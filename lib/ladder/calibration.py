@@ -28,10 +28,10 @@ from pathlib import Path
 
 import pandas as pd
 
-from ladder import grade, paths, store, synthetic
+from ladder import grade, paths, store, synthetic, synthetic_trajectories
 from ladder.sample import SampleParams, run_sampling
 from ladder.sample.stage import checkpoint_fingerprint
-from ladder.tiny_model import THINK_CLOSE
+from ladder.sft_pool import THINK_CLOSE
 from ladder.train import read_train_log
 
 # "Step 2: 8 * 3 = 24." (R1 style) or "8 * 3 = 24" between semicolons (Gemini style); operands are integers.
@@ -90,8 +90,15 @@ def step_accuracy(samples: pd.DataFrame, problems: list[synthetic.Problem] | Non
             counts[outcome] += 1
     attempts = sum(counts.values())
     share = {k: (v / attempts if attempts else math.nan) for k, v in counts.items()}
-    return pd.Series({"per_step_accuracy": share["ok"], "misread": share["misread"],
-                      "arithmetic": share["arithmetic"], "missing": share["missing"], "steps_scored": attempts})  # fmt: skip
+    return pd.Series(
+        {
+            "per_step_accuracy": share["ok"],
+            "misread": share["misread"],
+            "arithmetic": share["arithmetic"],
+            "missing": share["missing"],
+            "steps_scored": attempts,
+        }
+    )
 
 
 def level_table(graded: pd.DataFrame) -> pd.DataFrame:
@@ -99,10 +106,12 @@ def level_table(graded: pd.DataFrame) -> pd.DataFrame:
     levels = synthetic.evaluation_set()[["question_id", "level"]]
     frame = graded.merge(levels, on="question_id")
     per_question = frame.groupby(["level", "question_id"])["correct"].mean()
-    table = pd.DataFrame({
-        "avg@n": per_question.groupby("level").mean(),
-        "cov@n": (per_question > 0).groupby("level").mean(),
-    }).reindex(list(synthetic.LEVELS))  # fmt: skip
+    table = pd.DataFrame(
+        {
+            "avg@n": per_question.groupby("level").mean(),
+            "cov@n": (per_question > 0).groupby("level").mean(),
+        }
+    ).reindex(list(synthetic.LEVELS))
     answered = (frame["finish_reason"] == "stop") & frame["extracted_answer"].notna()
     if "unfinished" in frame:  # a think block never closed: no final answer (graded files before it lack the flag)
         answered &= ~frame["unfinished"].astype(bool)
@@ -129,10 +138,25 @@ def worked_samples(
     340 new tokens by default: the laptop's longest trajectory is 296, and its longest request fits the 512 positions
     of the laptop base.
     """
-    params = SampleParams(model=str(model_path), backend="hf", benchmark="synthetic_worked", prompt_template="raw",
-                          n=n, temperature=temperature, max_new_tokens=max_new_tokens, batch_size=64, cpu_threads=2)  # fmt: skip
-    return run_sampling(params, synthetic.worked_evaluation_set(), out_dir, str(model_path), model_name="base_worked",
-                        progress=False)  # fmt: skip
+    params = SampleParams(
+        model=str(model_path),
+        backend="hf",
+        benchmark="synthetic_worked",
+        prompt_template="raw",
+        n=n,
+        temperature=temperature,
+        max_new_tokens=max_new_tokens,
+        batch_size=64,
+        cpu_threads=2,
+    )
+    return run_sampling(
+        params,
+        synthetic_trajectories.worked_evaluation_set(),
+        out_dir,
+        str(model_path),
+        model_name="base_worked",
+        progress=False,
+    )
 
 
 def health(

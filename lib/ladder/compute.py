@@ -36,8 +36,9 @@ from pathlib import Path
 import pandas as pd
 from pydantic import Field
 
-from ladder import paths, tiny_model
-from ladder.params import Plan, StageParams
+from ladder import paths, synthetic, tiny_model
+from ladder.params import PANEL, ParamsError, Plan, StageParams, add_plan_arguments, plan_from_arguments
+from ladder.prepare import prepare
 
 # Parameter counts of the models the profiles name, counted from each model's config.json (embeddings and
 # untied output layer included). Fine-tunes have their base's count.
@@ -124,6 +125,7 @@ def count_parameters(model: str) -> tuple[float, str]:
 
 
 def _params_from_config(folder: Path) -> int:
+    # torch, transformers and accelerate take seconds to import: only for a local model folder's count
     from accelerate import init_empty_weights
     from transformers import AutoConfig, AutoModelForCausalLM
 
@@ -141,8 +143,6 @@ def _questions(sample: Mapping) -> float:
     if name in BENCHMARK_QUESTIONS:
         return float(BENCHMARK_QUESTIONS[name])
     if name == "synthetic":
-        from ladder import synthetic
-
         return float(len(synthetic.evaluation_set()))
     return math.nan
 
@@ -189,11 +189,16 @@ def estimate_experiment(
         gpus = int(train.get("num_processes", 1)) * int(train.get("num_nodes", 1))
         gpu_hours = train_flops / (peak * a.train_mfu) / 3600
         row.update(
-            train_examples=examples, mean_tokens=mean_tokens,
+            train_examples=examples,
+            mean_tokens=mean_tokens,
             mean_tokens_source="manifest" if measured is not None else "assumed",
-            epochs=epochs, train_tokens=train_tokens, train_flops=train_flops, train_gpus=gpus,
-            train_gpu_hours=gpu_hours, train_wall_hours=gpu_hours / gpus,
-        )  # fmt: skip
+            epochs=epochs,
+            train_tokens=train_tokens,
+            train_flops=train_flops,
+            train_gpus=gpus,
+            train_gpu_hours=gpu_hours,
+            train_wall_hours=gpu_hours / gpus,
+        )
     if sample is not None:
         questions, n, budget = _questions(sample), int(sample["n"]), int(sample["max_new_tokens"])
         expected = min(a.expected_new_tokens, budget)
@@ -203,12 +208,17 @@ def estimate_experiment(
         gpus = int(sample.get("tensor_parallel_size", 1)) * int(sample.get("data_parallel_size", 1))
         rate = peak * a.sample_mfu * 3600
         row.update(
-            questions=questions, n=n, expected_new_tokens=expected, max_new_tokens=budget,
-            gen_tokens=gen_tokens, gen_tokens_max=gen_tokens_max, gen_flops=2 * params * gen_tokens,
+            questions=questions,
+            n=n,
+            expected_new_tokens=expected,
+            max_new_tokens=budget,
+            gen_tokens=gen_tokens,
+            gen_tokens_max=gen_tokens_max,
+            gen_flops=2 * params * gen_tokens,
             sample_gpus=math.nan if remote else gpus,
             sample_gpu_hours=math.nan if remote else 2 * params * gen_tokens / rate,
             sample_gpu_hours_max=math.nan if remote else 2 * params * gen_tokens_max / rate,
-        )  # fmt: skip
+        )
         row["sample_wall_hours"] = row["sample_gpu_hours"] / gpus
         if remote:
             row["note"] = "sampled by a remote endpoint: tokens only"
@@ -220,12 +230,16 @@ def _finite(value) -> bool:
     return value is not None and not (isinstance(value, float) and math.isnan(value))
 
 
-COLUMNS = [
-    "experiment", "model", "params_b", "params_source", "train_examples", "mean_tokens", "mean_tokens_source",
-    "epochs", "train_tokens", "train_flops", "train_gpus", "train_gpu_hours", "train_wall_hours", "questions", "n",
-    "expected_new_tokens", "max_new_tokens", "gen_tokens", "gen_tokens_max", "gen_flops", "sample_gpus",
-    "sample_gpu_hours", "sample_gpu_hours_max", "sample_wall_hours", "gpu_hours", "note",
-]  # fmt: skip
+COLUMNS = (
+    "experiment model params_b params_source train_examples mean_tokens mean_tokens_source epochs train_tokens "
+    "train_flops train_gpus train_gpu_hours train_wall_hours questions n expected_new_tokens max_new_tokens gen_tokens "
+    "gen_tokens_max gen_flops sample_gpus sample_gpu_hours sample_gpu_hours_max sample_wall_hours gpu_hours note"
+).split()
+# Columns the total row adds up.
+SUMMED = (
+    "train_tokens train_flops train_gpu_hours gen_tokens gen_tokens_max gen_flops sample_gpu_hours "
+    "sample_gpu_hours_max gpu_hours"
+).split()
 
 
 def estimate_plan(
@@ -233,12 +247,9 @@ def estimate_plan(
 ) -> pd.DataFrame:
     """One row per experiment of ``plan`` (:func:`estimate_experiment`) and a final ``total`` row.
 
-    Stage folders are located as the runner would (``ladder.run.prepare``) so a curate stage that already ran
+    Stage folders are located as the runner would (``ladder.prepare.prepare``) so a curate stage that already ran
     gives its measured mean tokens; nothing is downloaded.
     """
-    from ladder.params import PANEL
-    from ladder.run import prepare
-
     assumptions = assumptions or ComputeAssumptions()
     by_exp: dict[str, dict[str, Mapping]] = {}
     curate_dirs: dict[str, Path] = {}
@@ -250,12 +261,11 @@ def estimate_plan(
         by_exp.setdefault(exp, {})[item.stage.name] = item.parameters
         if item.stage.name == "curate":
             curate_dirs[exp] = item.final
-    rows = [{"experiment": exp, **estimate_experiment(st, assumptions, curate_dirs.get(exp))}
-            for exp, st in by_exp.items()]  # fmt: skip
+    rows = [
+        {"experiment": exp, **estimate_experiment(st, assumptions, curate_dirs.get(exp))} for exp, st in by_exp.items()
+    ]
     table = pd.DataFrame(rows).reindex(columns=COLUMNS)
-    sums = ["train_tokens", "train_flops", "train_gpu_hours", "gen_tokens", "gen_tokens_max", "gen_flops",
-            "sample_gpu_hours", "sample_gpu_hours_max", "gpu_hours"]  # fmt: skip
-    total = {"experiment": "total", **{c: table[c].sum(min_count=1) for c in sums}}
+    total = {"experiment": "total", **{c: table[c].sum(min_count=1) for c in SUMMED}}
     return pd.concat([table, pd.DataFrame([total])], ignore_index=True)
 
 
@@ -273,20 +283,22 @@ def record_estimate(plan: Plan, runs_dir: Path | None = None) -> tuple[pd.DataFr
 
 def summary_table(table: pd.DataFrame) -> pd.DataFrame:
     """The columns a reader needs, tokens in millions and FLOPs in units of 1e18, rounded for printing."""
-    out = pd.DataFrame({
-        "experiment": table["experiment"],
-        "model": table["model"].fillna(""),
-        "params_B": table["params_b"].round(2),
-        "train_Mtok": (table["train_tokens"] / 1e6).round(1),
-        "tokens_from": table["mean_tokens_source"].fillna(""),
-        "train_EFLOP": (table["train_flops"] / 1e18).round(1),
-        "train_GPUh": table["train_gpu_hours"].round(1),
-        "gen_Mtok": (table["gen_tokens"] / 1e6).round(2),
-        "gen_Mtok_max": (table["gen_tokens_max"] / 1e6).round(2),
-        "sample_GPUh": table["sample_gpu_hours"].round(1),
-        "sample_GPUh_max": table["sample_gpu_hours_max"].round(1),
-        "GPUh": table["gpu_hours"].round(1),
-    })  # fmt: skip
+    out = pd.DataFrame(
+        {
+            "experiment": table["experiment"],
+            "model": table["model"].fillna(""),
+            "params_B": table["params_b"].round(2),
+            "train_Mtok": (table["train_tokens"] / 1e6).round(1),
+            "tokens_from": table["mean_tokens_source"].fillna(""),
+            "train_EFLOP": (table["train_flops"] / 1e18).round(1),
+            "train_GPUh": table["train_gpu_hours"].round(1),
+            "gen_Mtok": (table["gen_tokens"] / 1e6).round(2),
+            "gen_Mtok_max": (table["gen_tokens_max"] / 1e6).round(2),
+            "sample_GPUh": table["sample_gpu_hours"].round(1),
+            "sample_GPUh_max": table["sample_gpu_hours_max"].round(1),
+            "GPUh": table["gpu_hours"].round(1),
+        }
+    )
     return out
 
 
@@ -308,13 +320,9 @@ def assumptions_text(assumptions: ComputeAssumptions) -> str:
 
 def cmd_estimate(args: argparse.Namespace) -> int:
     """``ladder estimate``: print the compute table of a profile's experiments (and write it as CSV)."""
-    from ladder.params import ParamsError
-    from ladder.run import plan_from_arguments
-
     try:
-        values = {k: v for k, v in (("train_mfu", args.train_mfu), ("sample_mfu", args.sample_mfu),
-                                    ("expected_new_tokens", args.expected_new_tokens)) if v is not None}  # fmt: skip
-        assumptions = ComputeAssumptions(**values)
+        given = {name: getattr(args, name) for name in ("train_mfu", "sample_mfu", "expected_new_tokens")}
+        assumptions = ComputeAssumptions(**{k: v for k, v in given.items() if v is not None})
         plan = plan_from_arguments(args)
         table = estimate_plan(plan, assumptions)
     except (ParamsError, ComputeError, FileNotFoundError, ValueError) as exc:
@@ -332,8 +340,6 @@ def cmd_estimate(args: argparse.Namespace) -> int:
 
 def add_cli(sub: argparse._SubParsersAction) -> None:
     """Add ``ladder estimate``."""
-    from ladder.run import add_plan_arguments
-
     p = sub.add_parser("estimate", help="tokens, FLOPs and GPU-hours per experiment of a profile, before running")
     add_plan_arguments(p, default_profile="laptop")
     p.add_argument("--train-mfu", type=float, help="training utilisation (default 0.35)")

@@ -21,8 +21,18 @@ import pandas as pd
 
 from ladder import benchmarks, metrics
 
-COLUMNS = ["first", "second", "tier", "metric", "first_value", "second_value", "difference", "ci_low", "ci_high",
-           "n_questions"]  # fmt: skip
+COLUMNS = [
+    "first",
+    "second",
+    "tier",
+    "metric",
+    "first_value",
+    "second_value",
+    "difference",
+    "ci_low",
+    "ci_high",
+    "n_questions",
+]
 
 
 def pool(outcomes: Sequence[metrics.Outcomes], name: str) -> metrics.Outcomes:

@@ -71,10 +71,13 @@ def study_means_table(means_csv: Path) -> str:
     keep = [c for c in ("group", "tier", "study", "this_run", "ci_low", "ci_high", "difference", "note") if c in means]
     view = means[keep].copy()
     if {"this_run", "ci_low", "ci_high"} <= set(view.columns):
-        view["this run [95% CI]"] = [_interval(v, lo, hi) for v, lo, hi in zip(view.pop("this_run"),
-                                     view.pop("ci_low"), view.pop("ci_high"), strict=True)]  # fmt: skip
-    return view.to_html(index=False, escape=False, border=0, na_rep="", float_format="{:.2f}".format,
-                        classes="ladder-table")  # fmt: skip
+        view["this run [95% CI]"] = [
+            _interval(v, lo, hi)
+            for v, lo, hi in zip(view.pop("this_run"), view.pop("ci_low"), view.pop("ci_high"), strict=True)
+        ]
+    return view.to_html(
+        index=False, escape=False, border=0, na_rep="", float_format="{:.2f}".format, classes="ladder-table"
+    )
 
 
 def estimate_table(run_dir: Path) -> str:
@@ -119,9 +122,12 @@ def front_page(run: dict, run_dir: Path, pages: dict[tuple[str, str], str], figu
     ablations_link = _link(pages, PANEL, "ablations", "60 Ablations")
     lines += ["## The ladder", ""]
     if figure:
-        lines += [f"![avg@n per question, sorted within tiers]({figure})", "",
-                  f"Each line is a model's avg@n per question; questions sorted within their tier. From {tiers_link}.",
-                  ""]  # fmt: skip
+        lines += [
+            f"![avg@n per question, sorted within tiers]({figure})",
+            "",
+            f"Each line is a model's avg@n per question; questions sorted within their tier. From {tiers_link}.",
+            "",
+        ]
     else:
         lines += ["This run has no finished tiers stage, so there is no ladder figure.", ""]
     if tiers_dir is not None and (tiers_dir / "tiers.csv").is_file():
@@ -151,17 +157,25 @@ def front_page(run: dict, run_dir: Path, pages: dict[tuple[str, str], str], figu
     else:
         lines += ["## The study's findings in this run", "", "This run has no finished ablations stage.", ""]
     if tiers_dir is not None and (tiers_dir / "study_tier_means.csv").is_file():
-        lines += ["## This run vs the study", "",
-                  f"The study's mean avg@8 per model group and tier (its Figure 1) beside this run's. From {tiers_link}.",
-                  "", study_means_table(tiers_dir / "study_tier_means.csv"), ""]  # fmt: skip
+        lines += [
+            "## This run vs the study",
+            "",
+            f"The study's mean avg@8 per model group and tier (its Figure 1) beside this run's. From {tiers_link}.",
+            "",
+            study_means_table(tiers_dir / "study_tier_means.csv"),
+            "",
+        ]
     estimate = estimate_table(run_dir)
     if estimate:
         lines += ["## Compute estimate (made before the run)", "", estimate, ""]
     lines += ["## About this run", "", html.escape(run.get("descriptions", {}).get("profile", "")), ""]
     lines += ["## Every stage", ""]
     for experiment in dict.fromkeys(r["experiment"] for r in run["results"]):
-        links = [_link(pages, r["experiment"], r["stage"], r["notebook"]) for r in run["results"]
-                 if r["experiment"] == experiment]  # fmt: skip
+        links = [
+            _link(pages, r["experiment"], r["stage"], r["notebook"])
+            for r in run["results"]
+            if r["experiment"] == experiment
+        ]
         name = "panel" if experiment == PANEL else f"`{experiment}`"
         lines.append(f"- {name}: " + ", ".join(links))
     return "\n".join(lines) + "\n"
@@ -169,8 +183,13 @@ def front_page(run: dict, run_dir: Path, pages: dict[tuple[str, str], str], figu
 
 def status_page(run: dict) -> str:
     """Markdown: one row per stage (status, wall time, hash) and each stage's params behind a disclosure."""
-    lines = [f"# Run status: profile `{run['profile']}`", "", f"Run of {html.escape(run['time'])}. Params files: "
-             + ", ".join(f"`{v}`" for v in run.get("sources", {}).values()), ""]  # fmt: skip
+    lines = [
+        f"# Run status: profile `{run['profile']}`",
+        "",
+        f"Run of {html.escape(run['time'])}. Params files: "
+        + ", ".join(f"`{v}`" for v in run.get("sources", {}).values()),
+        "",
+    ]
     rows = []
     for r in run["results"]:
         wall = "-" if r.get("wall_s") is None or math.isnan(r["wall_s"]) else f"{r['wall_s']:.1f} s"
@@ -183,6 +202,11 @@ def status_page(run: dict) -> str:
             f"<td><code>{html.escape(r['hash'])}</code></td>"
             f"<td><details><summary>{len(r['params'])} params</summary><pre>{params}</pre></details></td></tr>"
         )
-    lines += ["<table class='ladder-table'><tr><th>experiment</th><th>stage</th><th>status</th><th>wall time</th>"
-              "<th>hash</th><th>params</th></tr>", *rows, "</table>", ""]  # fmt: skip
+    lines += [
+        "<table class='ladder-table'><tr><th>experiment</th><th>stage</th><th>status</th><th>wall time</th>"
+        "<th>hash</th><th>params</th></tr>",
+        *rows,
+        "</table>",
+        "",
+    ]
     return "\n".join(lines)

@@ -8,8 +8,9 @@
   parallel within the node; data parallel = several such jobs).
 * ``submit.sh``: submits the arrays, then the panel stages (tiers, ablations) once every array task succeeded.
 
-Training across nodes itself (accelerate + FSDP on every node) is ``configs/slurm/train.sbatch``, rendered by
-``ladder.train.render_sbatch``.
+The templates and their renderer are in ``ladder.slurm``, also used for ``configs/slurm/train.sbatch``: one
+training run across nodes outside the runner (accelerate + FSDP on every node), rendered by
+``ladder.train.launch.render_sbatch`` (``python -m ladder.train ... --print-sbatch``).
 
 Usage::
 
@@ -30,11 +31,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ladder import paths, store
-from ladder.params import PANEL, Plan, StageParams
+from ladder.params import PANEL, ParamsError, Plan, StageParams, add_plan_arguments, plan_from_arguments
+from ladder.slurm import ARRAY_TEMPLATE, SAMPLE_TEMPLATE, render_template
 
-SLURM_DIR = paths.ROOT / "configs" / "slurm"
-ARRAY_TEMPLATE = SLURM_DIR / "array.sbatch"
-SAMPLE_TEMPLATE = SLURM_DIR / "sample.sbatch"
 DEFAULT_LADDER = str(paths.ROOT / ".venv" / "bin" / "ladder")  # the repo's own environment (make setup)
 
 
@@ -65,15 +64,24 @@ def experiment_resources(stages: Mapping[str, StageParams]) -> Resources:
     return Resources(nodes, gpus)
 
 
-def _render(template: Path, **values) -> str:
-    import jinja2
-
-    env = jinja2.Environment(undefined=jinja2.StrictUndefined, keep_trailing_newline=True)
-    return env.from_string(template.read_text()).render(**values)
-
-
-def _extra(overrides: Sequence[str]) -> str:
-    return "".join(f" --set {shlex.quote(o)}" for o in overrides)
+def _runner_values(
+    profile: str,
+    partition: str,
+    time_limit: str,
+    cpus_per_task: int,
+    log_dir: str | Path,
+    ladder: str,
+    overrides: Sequence[str],
+) -> dict[str, object]:
+    """The values of a script that runs ``ladder run``: SLURM limits, the log folder, the command and its overrides."""
+    return {
+        "partition": partition,
+        "time_limit": time_limit,
+        "cpus_per_task": cpus_per_task,
+        "log_dir": str(log_dir or paths.RUNS_DIR / profile / "slurm"),
+        "ladder": ladder,
+        "extra_args": "".join(f" --set {shlex.quote(o)}" for o in overrides),
+    }
 
 
 def render_array(
@@ -93,7 +101,7 @@ def render_array(
     """The job array script for ``experiments`` (all needing ``resources``): task i runs experiment i."""
     if not experiments:
         raise ValueError("render_array: no experiments")
-    return _render(
+    return render_template(
         ARRAY_TEMPLATE,
         profile=shlex.quote(profile),
         experiments=[shlex.quote(e) for e in experiments],
@@ -103,13 +111,7 @@ def render_array(
         gpus_per_node=resources.gpus_per_node,
         purpose=resources.describe(),
         job_name=job_name or f"ladder-{profile}-{resources.num_nodes}n{resources.gpus_per_node}g",
-        partition=partition,
-        time_limit=time_limit,
-        cpus_per_task=cpus_per_task,
-        log_dir=str(log_dir or paths.RUNS_DIR / profile / "slurm"),
-        root=shlex.quote(str(paths.ROOT)),
-        ladder=ladder,
-        extra_args=_extra(overrides),
+        **_runner_values(profile, partition, time_limit, cpus_per_task, log_dir, ladder, overrides),
     )
 
 
@@ -127,7 +129,7 @@ def render_sample(
 ) -> str:
     """The one-node sampling (+ grading) script of one experiment, GPUs = tensor x data parallel size."""
     remote = sample.backend == "openai"
-    return _render(
+    return render_template(
         SAMPLE_TEMPLATE,
         profile=shlex.quote(profile),
         experiment=shlex.quote(experiment),
@@ -135,13 +137,7 @@ def render_sample(
         tensor_parallel_size=sample.tensor_parallel_size,
         data_parallel_size=sample.data_parallel_size,
         gpus=0 if remote else sample.tensor_parallel_size * sample.data_parallel_size,
-        partition=partition,
-        time_limit=time_limit,
-        cpus_per_task=cpus_per_task,
-        log_dir=str(log_dir or paths.RUNS_DIR / profile / "slurm"),
-        root=shlex.quote(str(paths.ROOT)),
-        ladder=ladder,
-        extra_args=_extra(overrides),
+        **_runner_values(profile, partition, time_limit, cpus_per_task, log_dir, ladder, overrides),
     )
 
 
@@ -223,14 +219,17 @@ def _write(path: Path, text: str) -> Path:
 
 def cmd_launch(args: argparse.Namespace) -> int:
     """``ladder launch``: write the SLURM scripts of a profile's experiments and say how to submit them."""
-    from ladder.params import ParamsError
-    from ladder.run import plan_from_arguments
-
     try:
         plan = plan_from_arguments(args)
         out = Path(args.out or paths.RUNS_DIR / plan.profile / "slurm")
-        written = write_launch_scripts(plan, out, partition=args.partition, time_limit=args.time,
-                                       max_parallel=args.max_parallel, overrides=args.set)  # fmt: skip
+        written = write_launch_scripts(
+            plan,
+            out,
+            partition=args.partition,
+            time_limit=args.time,
+            max_parallel=args.max_parallel,
+            overrides=args.set,
+        )
     except (ParamsError, ValueError) as exc:
         print(f"ladder launch: {exc}", file=sys.stderr)
         return 2
@@ -244,8 +243,6 @@ def cmd_launch(args: argparse.Namespace) -> int:
 
 def add_cli(sub: argparse._SubParsersAction) -> None:
     """Add ``ladder launch``."""
-    from ladder.run import add_plan_arguments
-
     p = sub.add_parser("launch", help="write SLURM job-array scripts (one job per experiment) for a profile")
     add_plan_arguments(p, default_profile="paper")
     p.add_argument("--out", help="folder for the scripts (default runs/<profile>/slurm)")

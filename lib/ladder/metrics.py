@@ -1,7 +1,7 @@
 """Metrics over repeated samples: avg@n, cov@k (first k, as the study), unbiased pass@k, maj@k, with CIs.
 
 Every metric takes a questions x samples correctness matrix (``correct[q, s]``, samples in ``sample_idx``
-order) and returns a frozen :class:`MetricResult` (statistic, ci_low, ci_high, n, method), like
+order; :class:`ladder.outcomes.Outcomes`, also importable from here) and returns a frozen :class:`MetricResult` (statistic, ci_low, ci_high, n, method), like
 ``scipy.stats`` results. Each metric is the mean over questions of a per-question value
 (:func:`question_values`), and its CI (:func:`mean_interval`) is a Wilson interval over questions with the
 effective sample size.
@@ -21,12 +21,12 @@ The two "any correct" metrics differ on purpose (report both and say which is wh
 * ``cov@k`` is the study's coverage: 1 if any of the *first* k samples is correct (one draw of k).
 * ``pass@k`` is the unbiased estimator ``1 - C(n-c, k) / C(n, k)`` over all k-subsets of the n samples.
 
-Binomial CIs for one proportion (per model and question) come from statsmodels (:func:`proportion_ci`).
+The Wilson interval of one proportion (per model and question) is :func:`proportion_ci` (statsmodels).
 
 Usage::
 
     from ladder import metrics
-    tables = metrics.outcomes_from_graded(graded)           # model -> Outcomes; unequal n is an error
+    tables = metrics.outcomes_from_graded(graded)           # model -> Outcomes (ladder.outcomes); unequal n: error
     suite = metrics.metric_suite(tables["s1.1-32B"], ["avg@n", "pass@4"])
     suite["pass@4"].statistic, suite["pass@4"].ci_low
     metrics.paired_difference(tables["s1.1-32B"], tables["Qwen2.5-32B-Instruct"], "avg@n")
@@ -40,30 +40,44 @@ Usage::
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field, replace
-from typing import Literal
+from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
-import pandas as pd
 from scipy import stats
 from statsmodels.stats.proportion import proportion_confint
 
+from ladder.outcomes import (  # the matrices every metric takes, importable from here as before
+    MetricsError,
+    Outcomes,
+    encode_answers,
+    outcomes_from_arrays,
+    outcomes_from_graded,
+)
+
+__all__ = [
+    "DEFAULT_CONFIDENCE",
+    "INTERVAL_TEXT",
+    "MetricResult",
+    "MetricsError",
+    "Outcomes",
+    "avg_at_n",
+    "cov_at_k",
+    "encode_answers",
+    "maj_at_k",
+    "mean_interval",
+    "metric_suite",
+    "outcomes_from_arrays",
+    "outcomes_from_graded",
+    "paired_difference",
+    "pass_at_k",
+    "pass_at_k_table",
+    "pass_at_k_unbiased",
+    "proportion_ci",
+    "question_values",
+]
+
 DEFAULT_CONFIDENCE = 0.95  # two-sided CI level
-
-# Method names of proportion_ci -> statsmodels' names ("beta" is Clopper-Pearson).
-_PROPORTION_METHODS = {
-    "wilson": "wilson",
-    "clopper-pearson": "beta",
-    "exact": "beta",
-    "jeffreys": "jeffreys",
-    "agresti-coull": "agresti_coull",
-    "wald": "normal",
-}
-
-
-class MetricsError(ValueError):
-    """Input a metric cannot be computed on honestly (unequal n, k > n, missing questions...)."""
 
 
 @dataclass(frozen=True)
@@ -77,127 +91,6 @@ class MetricResult:
     n: int
     n_questions: int
     method: str  # how the statistic and the CI were computed, in words
-
-
-@dataclass(frozen=True)
-class Outcomes:
-    """One model's graded samples as matrices: questions x samples, samples in ``sample_idx`` order.
-
-    ``answer_codes[q, s]`` numbers the distinct extracted answers of question q in order of first
-    appearance (-1: no answer); ``answer_correct[q, u]`` says whether answer code u is correct.
-    """
-
-    model: str
-    question_ids: tuple[str, ...]
-    correct: np.ndarray  # (Q, N) bool
-    answer_codes: np.ndarray  # (Q, N) int64
-    answer_correct: np.ndarray  # (Q, U) bool
-    n_dropped: int = 0  # samples dropped to equalise n (unequal_n="truncate"); 0 otherwise
-    notes: tuple[str, ...] = field(default=())
-
-    @property
-    def n(self) -> int:
-        return int(self.correct.shape[1])
-
-    def subset(self, question_ids: Iterable[str]) -> Outcomes:
-        """The same model restricted to ``question_ids`` (in that order); unknown ids are an error."""
-        index = {q: i for i, q in enumerate(self.question_ids)}
-        wanted = list(question_ids)
-        missing = [q for q in wanted if q not in index]
-        if missing:
-            raise MetricsError(f"model {self.model!r}: no samples for question(s) {', '.join(missing)}")
-        rows = np.array([index[q] for q in wanted], dtype=np.int64)
-        return replace(
-            self,
-            question_ids=tuple(wanted),
-            correct=self.correct[rows],
-            answer_codes=self.answer_codes[rows],
-            answer_correct=self.answer_correct[rows],
-        )
-
-
-def encode_answers(
-    answers: np.ndarray | Sequence[Sequence[object]], correct: np.ndarray
-) -> tuple[np.ndarray, np.ndarray]:
-    """Number each question's distinct answers by first appearance; return (codes, answer_correct).
-
-    ``answers`` is questions x samples of hashable answers, None/NaN meaning "no answer". An answer's
-    correctness is that of its first sample (samples with the same extracted answer grade alike).
-    """
-    correct = np.asarray(correct, dtype=bool)
-    n_q, n_s = correct.shape
-    codes = np.full((n_q, n_s), -1, dtype=np.int64)
-    answer_correct = np.zeros((n_q, max(n_s, 1)), dtype=bool)
-    for q in range(n_q):
-        # pd.factorize keeps order of first appearance and maps NA to -1.
-        row_codes, uniques = pd.factorize(pd.Series(list(answers[q]), dtype=object), use_na_sentinel=True)
-        codes[q] = row_codes
-        for u in range(len(uniques)):
-            answer_correct[q, u] = correct[q, int(np.argmax(row_codes == u))]
-    # Keep only as many answer columns as the busiest question needs: maj@k's vote table is that wide.
-    return codes, answer_correct[:, : max(int(codes.max(initial=-1)) + 1, 1)]
-
-
-def outcomes_from_arrays(
-    correct: np.ndarray, answers: np.ndarray | None = None, model: str = "", question_ids: Sequence[str] | None = None
-) -> Outcomes:
-    """Wrap a questions x samples correctness matrix (and optional answers) as :class:`Outcomes`."""
-    correct = np.asarray(correct, dtype=bool)
-    if correct.ndim != 2 or correct.shape[1] == 0:
-        raise MetricsError(f"correct must be a questions x samples matrix with n >= 1, got shape {correct.shape}")
-    if answers is None:
-        # Without answers each sample votes for "correct" or "wrong": maj@k becomes "more than half correct".
-        answers = np.where(correct, "correct", "wrong")
-    codes, answer_correct = encode_answers(np.asarray(answers, dtype=object), correct)
-    ids = tuple(question_ids) if question_ids is not None else tuple(str(i) for i in range(correct.shape[0]))
-    return Outcomes(model, ids, correct, codes, answer_correct)
-
-
-def outcomes_from_graded(
-    graded: pd.DataFrame, unequal_n: Literal["error", "truncate"] = "error", source: str = "<graded>"
-) -> dict[str, Outcomes]:
-    """Split a graded table (``ladder.schema``) into one :class:`Outcomes` per model.
-
-    Every question of a model must have the same number of samples. ``unequal_n="error"`` (default)
-    raises naming the model and the questions; ``"truncate"`` keeps the first n_min samples (by
-    ``sample_idx``) of every question and records how many were dropped in ``Outcomes.notes``.
-    """
-    needed = ["model", "question_id", "sample_idx", "correct", "extracted_answer"]
-    missing = [c for c in needed if c not in graded.columns]
-    if missing:
-        raise MetricsError(f"{source}: missing column(s) {', '.join(missing)}")
-    dup = graded.duplicated(["model", "question_id", "sample_idx"], keep=False)
-    if dup.any():
-        first = graded.loc[dup, ["model", "question_id", "sample_idx"]].iloc[0].to_dict()
-        raise MetricsError(
-            f"{source}: {int(dup.sum())} rows share a (model, question_id, sample_idx) key, e.g. {first}"
-        )
-    if graded["correct"].isna().any():
-        raise MetricsError(f"{source}: column 'correct' has missing values")
-    out: dict[str, Outcomes] = {}
-    frame = graded.sort_values(["model", "question_id", "sample_idx"], kind="stable")
-    for model, rows in frame.groupby("model", sort=True):
-        counts = rows.groupby("question_id", sort=True).size()
-        n_min, n_max = int(counts.min()), int(counts.max())
-        notes: tuple[str, ...] = ()
-        dropped = 0
-        if n_min != n_max:
-            detail = ", ".join(f"{q}: {c}" for q, c in counts[counts != n_max].items())
-            if unequal_n == "error":
-                raise MetricsError(
-                    f"{source}: model {model!r} has unequal samples per question (n from {n_min} to {n_max}; "
-                    f"questions with fewer than {n_max}: {detail}). Fill the gaps or pass unequal_n='truncate' "
-                    f"to use the first {n_min} samples of every question."
-                )
-            dropped = int(counts.sum() - n_min * len(counts))
-            rows = rows.groupby("question_id", sort=True).head(n_min)
-            notes = (f"unequal n ({n_min}..{n_max}): truncated to the first {n_min} samples, {dropped} dropped",)
-        qids = tuple(str(q) for q in counts.index)
-        correct = rows["correct"].to_numpy(dtype=bool).reshape(len(qids), n_min)
-        answers = rows["extracted_answer"].astype(object).to_numpy().reshape(len(qids), n_min)
-        codes, answer_correct = encode_answers(answers, correct)
-        out[str(model)] = Outcomes(str(model), qids, correct, codes, answer_correct, dropped, notes)
-    return out
 
 
 # ---------------------------------------------------------------- per-question estimators (vectorised)
@@ -440,10 +333,7 @@ def proportion_ci(
     successes: np.ndarray | int,
     trials: np.ndarray | int,
     confidence: float = DEFAULT_CONFIDENCE,
-    method: str = "wilson",
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Binomial CI for successes/trials (vectorised): wilson, clopper-pearson, jeffreys, agresti-coull, wald."""
-    if method not in _PROPORTION_METHODS:
-        raise MetricsError(f"unknown CI method {method!r}; expected one of {', '.join(_PROPORTION_METHODS)}")
-    low, high = proportion_confint(successes, trials, alpha=1.0 - confidence, method=_PROPORTION_METHODS[method])
+    """Wilson interval for successes/trials (vectorised): the book's one interval for a single proportion."""
+    low, high = proportion_confint(successes, trials, alpha=1.0 - confidence, method="wilson")
     return np.clip(np.asarray(low, dtype=float), 0, 1), np.clip(np.asarray(high, dtype=float), 0, 1)

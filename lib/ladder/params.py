@@ -8,7 +8,9 @@ A profile (``params/profiles/<name>.yaml``) holds defaults for every stage; an e
 
 Every block is checked against the stage's pydantic model before anything runs. An unknown key, a
 wrong type or a missing file is a :class:`ParamsError` that names the file, the line, the key and
-the accepted keys.
+the accepted keys. :class:`ParamsError` and :class:`StageParams` (``ladder.stage_params``) and the YAML
+reading (:func:`read_yaml`, :func:`load_yaml_model`: ``ladder.yaml_source``) are defined apart, so that the stage
+table can import them without this module; they can be imported from here too.
 
 Usage::
 
@@ -18,30 +20,24 @@ Usage::
 
 from __future__ import annotations
 
+import argparse
 import difflib
 import hashlib
 import json
+import os
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import Field, ValidationError
 
 from ladder import paths
-
-_Model = TypeVar("_Model", bound=BaseModel)
-
-
-class ParamsError(ValueError):
-    """Bad params: says what is wrong, where (file, line, key) and what is accepted."""
-
-
-class StageParams(BaseModel):
-    """Base of every stage's params model: unknown keys are errors and instances are frozen."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True, protected_namespaces=())
+from ladder.stage_params import ParamsError, StageParams
+from ladder.stages import STAGES, Stage
+from ladder.yaml_source import Source, dump_yaml_path, read_yaml
+from ladder.yaml_source import load_yaml_model as load_yaml_model  # re-exported: data files read like params files
 
 
 class RunnerParams(StageParams):
@@ -58,75 +54,6 @@ class RunnerParams(StageParams):
 # Top-level keys of the two kinds of file. Stage blocks are validated by the stage's own model.
 PROFILE_KEYS = {"description", "experiments", "runner", "common"}
 EXPERIMENT_KEYS = {"description", "stages", "common"}
-
-
-def dump_yaml_path(path: Path) -> str:
-    try:
-        return str(path.relative_to(paths.ROOT))
-    except ValueError:
-        return str(path)
-
-
-@dataclass(frozen=True)
-class Source:
-    """One YAML file: its parsed mapping and the line of every key path, for error messages."""
-
-    path: Path
-    data: dict[str, Any]
-    lines: dict[tuple[str, ...], int]
-
-    def where(self, *keys: str) -> str:
-        line = self.lines.get(tuple(keys))
-        loc = dump_yaml_path(self.path)
-        return f"{loc}:{line}" if line else loc
-
-
-def _key_lines(node: yaml.Node, prefix: tuple[str, ...] = ()) -> dict[tuple[str, ...], int]:
-    # PyYAML's safe_load drops positions; the composed node tree keeps them (1-based lines here).
-    out: dict[tuple[str, ...], int] = {}
-    if isinstance(node, yaml.MappingNode):
-        for key_node, value_node in node.value:
-            key = (*prefix, str(key_node.value))
-            out[key] = key_node.start_mark.line + 1
-            out.update(_key_lines(value_node, key))
-    return out
-
-
-def read_yaml(path: Path) -> Source:
-    """Read one params file with ``yaml.safe_load``; a syntax error names the file and line."""
-    if not path.is_file():
-        raise ParamsError(f"{dump_yaml_path(path)}: no such params file")
-    text = path.read_text()
-    try:
-        data = yaml.safe_load(text)
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-    except yaml.YAMLError as exc:
-        raise ParamsError(f"{dump_yaml_path(path)}: not valid YAML: {exc}") from exc
-    if data is None:
-        data = {}
-    if not isinstance(data, dict):
-        raise ParamsError(f"{dump_yaml_path(path)}:1: expected a mapping of keys, got {type(data).__name__}")
-    return Source(path=path, data=data, lines=_key_lines(node) if node is not None else {})
-
-
-def load_yaml_model(path: Path, model: type[_Model], error: type[Exception] = ParamsError) -> _Model:
-    """Read a YAML data file into the pydantic ``model``; raise ``error`` naming the file, line and key path."""
-    if not path.is_file():
-        raise error(f"{dump_yaml_path(path)}: no such file")
-    try:
-        source = read_yaml(path)
-    except ParamsError as exc:
-        raise error(str(exc)) from None
-    try:
-        return model(**source.data)
-    except ValidationError as exc:
-        problems = []
-        for err in exc.errors():
-            keys = tuple(str(k) for k in err["loc"])
-            where = next((source.where(*keys[:i]) for i in range(len(keys), 0, -1) if keys[:i] in source.lines),
-                         source.where())  # fmt: skip
-            problems.append(f"{where}: key '{'.'.join(keys)}': {err['msg']}")
-        raise error("; ".join(problems)) from None
 
 
 def _suggest(key: str, accepted: Iterable[str]) -> str:
@@ -148,8 +75,10 @@ def profile_path(name: str, params_dir: Path | None = None) -> Path:
     path = (params_dir or paths.PARAMS_DIR) / "profiles" / f"{name}.yaml"
     if not path.is_file():
         known = sorted(p.stem for p in path.parent.glob("*.yaml"))
-        raise ParamsError(f"profile '{name}': no file {dump_yaml_path(path)}{_suggest(name, known)}. "
-                          f"Known profiles: {', '.join(known) or '(none)'}")  # fmt: skip
+        raise ParamsError(
+            f"profile '{name}': no file {dump_yaml_path(path)}{_suggest(name, known)}. "
+            f"Known profiles: {', '.join(known) or '(none)'}"
+        )
     return path
 
 
@@ -270,8 +199,10 @@ def _dependency_order(experiments: list[str], by_experiment: Mapping[str, list[S
             for key, ref in stage_references(req.params).items():
                 stages_there = [r.stage for r in by_experiment.get(ref.experiment, [])]
                 if ref.stage not in stages_there:
-                    raise ParamsError(f"experiment '{name}', {req.stage}.{key}: '{ref.experiment}' has no stage "
-                                      f"'{ref.stage}' (its stages: {', '.join(stages_there) or 'none'})")  # fmt: skip
+                    raise ParamsError(
+                        f"experiment '{name}', {req.stage}.{key}: '{ref.experiment}' has no stage "
+                        f"'{ref.stage}' (its stages: {', '.join(stages_there) or 'none'})"
+                    )
                 if ref.experiment != name:
                     visit(ref.experiment)
         visiting.discard(name)
@@ -306,15 +237,14 @@ def load_plan(
     profile: str,
     experiments: list[str] | None = None,
     overrides: list[str] | None = None,
-    stages: Mapping[str, Any] | None = None,
+    stages: Mapping[str, Stage] | None = None,
     params_dir: Path | None = None,
 ) -> Plan:
     """Read, merge and validate a profile, its experiments and overrides. Raises :class:`ParamsError`.
 
     ``stages`` is the stage registry (default :data:`ladder.stages.STAGES`); tests pass their own.
     """
-    if stages is None:
-        from ladder.stages import STAGES as stages
+    stages = STAGES if stages is None else stages
     order = list(stages)
     per_exp = [s for s in order if not stages[s].panel]
     panel_names = [s for s in order if stages[s].panel]
@@ -327,8 +257,10 @@ def load_plan(
     parsed = [parse_override(o) for o in overrides or []]
     for block, key, _ in parsed:
         if block not in {"common", "runner", *order}:
-            raise ParamsError(f"override '{block}.{key}': unknown block '{block}'{_suggest(block, order)}. "
-                              f"Accepted: common, runner, {', '.join(order)}")  # fmt: skip
+            raise ParamsError(
+                f"override '{block}.{key}': unknown block '{block}'{_suggest(block, order)}. "
+                f"Accepted: common, runner, {', '.join(order)}"
+            )
     _check_keys(prof, runner_block, set(RunnerParams.model_fields), "runner")
     runner_values = {**runner_block, **{k: v for b, k, v in parsed if b == "runner"}}
     runner = validate_block(RunnerParams, runner_values, {k: prof.where("runner", k) for k in runner_block})
@@ -342,8 +274,10 @@ def load_plan(
             raise ParamsError(f"override 'common.{key}': no stage has a key '{key}'{_suggest(key, common_ok)}")
         if block in models and key not in models[block].model_fields:
             accepted = models[block].model_fields
-            raise ParamsError(f"override '{block}.{key}': unknown key{_suggest(key, accepted)}. "
-                              f"Accepted keys: {', '.join(sorted(accepted))}")  # fmt: skip
+            raise ParamsError(
+                f"override '{block}.{key}': unknown key{_suggest(key, accepted)}. "
+                f"Accepted keys: {', '.join(sorted(accepted))}"
+            )
     for name in order:
         _check_keys(prof, prof.data.get(name) or {}, set(models[name].model_fields), name)
 
@@ -404,8 +338,10 @@ def load_plan(
             )
         for stage in listed:
             if stage not in per_exp:
-                raise ParamsError(f"{exp.where('stages')}: unknown stage '{stage}'{_suggest(str(stage), per_exp)}. "
-                                  f"Per-experiment stages: {', '.join(per_exp)}")  # fmt: skip
+                raise ParamsError(
+                    f"{exp.where('stages')}: unknown stage '{stage}'{_suggest(str(stage), per_exp)}. "
+                    f"Per-experiment stages: {', '.join(per_exp)}"
+                )
         for stage in per_exp:
             if stage in exp.data and stage not in listed:
                 raise ParamsError(f"{exp.where(stage)}: block '{stage}' given but '{stage}' is not in 'stages'")
@@ -416,17 +352,31 @@ def load_plan(
                 if ref.experiment not in by_experiment and ref.experiment not in pending:
                     experiments.insert(0, ref.experiment)  # a referenced experiment runs first, even if not asked for
                     pending.append(ref.experiment)
-    for name in _dependency_order(experiments, by_experiment):
-        requests.extend(by_experiment[name])
-    for stage in panel_names:
-        if stage in panel_list:
-            requests.append(merged_for(stage, None))
     ordered = _dependency_order(experiments, by_experiment)
-    return Plan(
-        profile=profile,
-        experiments=ordered,
-        runner=runner,
-        requests=requests,
-        sources=sources,
-        descriptions=descriptions,
+    for name in ordered:
+        requests.extend(by_experiment[name])
+    requests += [merged_for(stage, None) for stage in panel_names if stage in panel_list]
+    return Plan(profile, ordered, runner, requests, sources, descriptions)
+
+
+# --- command-line options ---------------------------------------------------------------------------
+
+
+def add_plan_arguments(p: argparse.ArgumentParser, default_profile: str = "laptop") -> None:
+    """``--profile``, ``--exp`` and ``--set``: what every command that reads a plan accepts."""
+    p.add_argument(
+        "--profile", default=os.environ.get("PROFILE") or default_profile, help="params/profiles/<name>.yaml"
     )
+    p.add_argument("--exp", action="append", help="experiment name(s), comma-separated (default: the profile's)")
+    p.add_argument("--set", action="append", default=[], metavar="STAGE.KEY=VALUE", help="override a param")
+
+
+def _split(values: list[str] | None) -> list[str] | None:
+    if not values:
+        return None
+    return [v for item in values for v in item.split(",") if v]
+
+
+def plan_from_arguments(args: argparse.Namespace) -> Plan:
+    """The validated plan named by :func:`add_plan_arguments`' options."""
+    return load_plan(args.profile, _split(args.exp), args.set)

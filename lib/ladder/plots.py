@@ -161,8 +161,12 @@ def plot_tier_accuracy(
 def error_bars(rows: pd.DataFrame, metric: str = "avg@n") -> np.ndarray:
     """Error bar lengths (in %, 2 x len(rows), never negative, 0 where a CI is missing) from ``metric``'s CI columns."""
     value = rows[metric].to_numpy(dtype=float) * 100
-    err = np.vstack([value - rows[f"{metric}_ci_low"].to_numpy(dtype=float) * 100,
-                     rows[f"{metric}_ci_high"].to_numpy(dtype=float) * 100 - value])  # fmt: skip
+    err = np.vstack(
+        [
+            value - rows[f"{metric}_ci_low"].to_numpy(dtype=float) * 100,
+            rows[f"{metric}_ci_high"].to_numpy(dtype=float) * 100 - value,
+        ]
+    )
     return np.nan_to_num(np.clip(err, 0, None))
 
 

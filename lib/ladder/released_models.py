@@ -21,7 +21,7 @@ from pydantic import BaseModel, ConfigDict
 
 from ladder import paths
 from ladder.curate.params import CurateParams
-from ladder.params import load_yaml_model
+from ladder.yaml_source import load_yaml_model
 
 RELEASED_MODELS_FILE = paths.DATA_DIR / "released_models.yaml"
 

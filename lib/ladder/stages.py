@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ladder import paths
-from ladder.params import StageParams
+from ladder.stage_params import StageParams
 
 # Parameters the runner injects into every notebook, beside the stage's own params.
 EXPERIMENT_RUNNER_KEYS = ("output_dir", "input_dir", "experiment", "profile")
@@ -62,7 +62,7 @@ STAGES: dict[str, Stage] = {
             "60_ablations",
             "ladder.ablations:AblationsParams",
             panel=True,
-            file_params=("released_models",),
+            file_params=("released_models", "claims"),
         ),
     ]
 }

@@ -33,10 +33,10 @@ CACHE_VERSION = 1  # bump by hand to invalidate every stored stage
 STATUS_FILE = "status.json"
 PARTIAL_SUFFIX = ".partial"
 # Packages whose versions go into env.json.
-TRACKED_PACKAGES = (
-    "ladder", "torch", "transformers", "trl", "accelerate", "datasets", "tokenizers", "vllm", "math-verify",
-    "papermill", "jupytext", "nbconvert", "pandas", "numpy", "scipy", "pydantic",
-)  # fmt: skip
+TRACKED_PACKAGES = tuple(
+    "ladder torch transformers trl accelerate datasets tokenizers vllm math-verify papermill jupytext nbconvert pandas "
+    "numpy scipy pydantic".split()
+)
 
 
 def atomic_write(path: str | Path, write: Callable[[Path], object]) -> Path:
@@ -114,8 +114,9 @@ def code_files(notebook_source: str) -> list[Path]:
             seen[file] = None
             todo.extend(_imported_ladder_modules(file.read_text()))
             if file.name == "__init__.py":
-                todo.extend(f"ladder.{'.'.join(p.relative_to(paths.PACKAGE_DIR).with_suffix('').parts)}"
-                            for p in file.parent.glob("*.py") if p.name != "__init__.py")  # fmt: skip
+                for sub in file.parent.glob("*.py"):
+                    if sub.name != "__init__.py":
+                        todo.append(".".join(("ladder", *sub.relative_to(paths.PACKAGE_DIR).with_suffix("").parts)))
     return sorted(seen)
 
 
@@ -166,8 +167,10 @@ def git_sha() -> str:
         sha = out.stdout.strip()
         dirty = subprocess.run(
             ["git", "-C", str(paths.ROOT), "status", "--porcelain", "--untracked-files=no"],
-            capture_output=True, text=True, timeout=10,
-        ).stdout.strip()  # fmt: skip
+            capture_output=True,
+            text=True,
+            timeout=10,
+        ).stdout.strip()
         return f"{sha}{'-dirty' if dirty else ''}" if sha else "unknown"
     except (OSError, subprocess.SubprocessError):
         return "unknown"
@@ -176,7 +179,7 @@ def git_sha() -> str:
 def device_info() -> dict[str, Any]:
     info: dict[str, Any] = {"cpu_count": os.cpu_count(), "machine": platform.machine()}
     try:
-        import torch
+        import torch  # seconds to import, and only the CUDA question needs it: not when ladder.store is imported
 
         info["cuda"] = torch.cuda.is_available()
         if info["cuda"]:

@@ -1,4 +1,4 @@
-"""The mini-ladder: a procedural benchmark and SFT trajectories for the laptop profile.
+"""The mini-ladder: a procedural benchmark and its training problems, for the laptop profile.
 
 Word problems with integer answers, in four categories named like OpenR1-Math-220k's
 ``problem_type`` (so the real curation code handles them), each built from a chain of elementary
@@ -14,24 +14,17 @@ step by step succeeds with about p^k, p the per-step accuracy, so the levels mir
   every answer seen in training, so guessing cannot score.
 
 Training problems (1..``SFT_MAX_STEPS`` operations) never use that operation, and are disjoint from the
-evaluation set by construction (separate random streams) and by a check. Each training problem has a
-trajectory in one of three verbosities (answer only, for one-step problems; the steps; the steps plus
-re-checks, as in R1 traces) and two styles (an R1-like think block of numbered steps, or a terser
-Gemini-like line of equations), in the chat container the curation stage produces. The "instruct" base
-(``models/tiny-instruct``, built by the ``laptop_base`` profile) stands in for a pretrained instruct model:
-it learns arithmetic drills (the facts pretraining teaches), every one of those trajectory forms written
-only on request (``WORKED_REQUESTS``: its latent skill) and one-step problems answered in one line
-(``oneline``: its habit). SFT on plain problems then turns the latent skill into the habit, which is the
-study's mechanism. Medium and hard evaluation problems are also decomposed into one question per step
-(benchmark ``synthetic_steps``) for the study's step-compounding analysis; ``synthetic_worked`` asks the
-evaluation set with the worked-solution request (``ladder.calibration``).
+evaluation set by construction (separate random streams) and by a check. How a problem's solution is
+written (verbosities, styles, the base's requests, benchmark ``synthetic_worked``) is
+``ladder.synthetic_trajectories``; the SFT pool and the base's pretraining data are ``ladder.synthetic_corpus``.
+Medium and hard evaluation problems are also decomposed into one question per step (benchmark
+``synthetic_steps``) for the study's step-compounding analysis.
 
 Usage::
 
     from ladder import synthetic
     evalset = synthetic.evaluation_set()           # DataFrame: question_id, problem, answer, level, ...
     rows = synthetic.training_problems(2000)       # list[Problem]
-    text = synthetic.trajectory(rows[0], verbosity="steps", style="r1")
 """
 
 from __future__ import annotations
@@ -41,13 +34,8 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from ladder.curate.sources import format_assistant
-
 CATEGORIES = ("Logic and Puzzles", "Algebra", "Number Theory", "Combinatorics")
 LEVELS = ("easy", "medium", "hard", "exh")
-VERBOSITIES = ("answer", "steps", "rechecks")
-BASE_VERBOSITY = "oneline"  # the instruct base's answer to a one-step problem: its equation, then the answer
-STYLES = ("r1", "gemini")
 EVAL_SEED = 2504_11741  # the evaluation set is fixed; training problems use other seeds
 NOVEL_OP = "reverse"
 
@@ -287,7 +275,7 @@ def evaluation_set(seed: int = EVAL_SEED) -> pd.DataFrame:
                 "level": p.level,
                 "category": p.category,
                 "n_steps": p.n_steps,
-            }  # fmt: skip
+            }
             for p in evaluation_problems(seed)
         ]
     )
@@ -306,13 +294,22 @@ def step_questions(seed: int = EVAL_SEED, levels: tuple[str, ...] = ("medium", "
             continue
         for i, step in enumerate(p.steps, start=1):
             text, _ = _word(p.category, random.Random(f"step-{seed}-{p.problem_id}.{i}"), step.a, (step,))
-            rows.append({"question_id": f"{p.problem_id}.{i}", "problem": text, "answer": str(step.result),
-                         "parent_id": p.problem_id, "step": i, "n_steps": p.n_steps, "level": p.level,
-                         "category": p.category})  # fmt: skip
+            rows.append(
+                {
+                    "question_id": f"{p.problem_id}.{i}",
+                    "problem": text,
+                    "answer": str(step.result),
+                    "parent_id": p.problem_id,
+                    "step": i,
+                    "n_steps": p.n_steps,
+                    "level": p.level,
+                    "category": p.category,
+                }
+            )
     return pd.DataFrame(rows)
 
 
-# --- training problems and trajectories -------------------------------------------------------------
+# --- training problems ------------------------------------------------------------------------------
 
 
 def training_problems(n: int, seed: int = 0, max_steps: int = BASE_MAX_STEPS) -> list[Problem]:
@@ -333,47 +330,6 @@ def training_problems(n: int, seed: int = 0, max_steps: int = BASE_MAX_STEPS) ->
     return out
 
 
-def thinking(problem: Problem, verbosity: str, style: str) -> str:
-    """The thinking trace of ``problem``: nothing, the steps, or the steps with re-checks; R1 or Gemini style."""
-    if verbosity not in (*VERBOSITIES, BASE_VERBOSITY) or style not in STYLES:
-        raise ValueError(f"verbosity must be one of {VERBOSITIES} or '{BASE_VERBOSITY}', and style one of {STYLES}")
-    if verbosity == BASE_VERBOSITY and problem.n_steps != 1:
-        raise ValueError(f"verbosity '{BASE_VERBOSITY}' answers one-step problems only; {problem.problem_id} has "
-                         f"{problem.n_steps} steps")  # fmt: skip
-    if verbosity == "answer":
-        return ""
-    if verbosity == BASE_VERBOSITY:
-        return ""
-    if style == "gemini":
-        return "; ".join(s.equation for s in problem.steps)
-    lines = []
-    # Each step first copies its operation's clause from the problem ("Step 2: (2) add 9: 5 + 9 = 14."): copying
-    # after "(2)" is what a small transformer does reliably, and the equation then reads its operation from the
-    # line itself. Without the copy (equations only, no numbered clauses), over half of the tiny base's steps
-    # took the wrong operation or operand from the text.
-    for i, (step, clause) in enumerate(zip(problem.steps, problem.clauses, strict=True), start=1):
-        lines.append(f"Step {i}: {clause}: {step.equation}.")
-        if verbosity == "rechecks":
-            lines.append(f"Wait, let me check: {step.check}. Yes.")
-    if verbosity == "rechecks":
-        lines.append(f"So the answer is {problem.answer}.")
-    return "\n".join(lines)
-
-
-def final_answer(problem: Problem, style: str, verbosity: str = "steps") -> str:
-    """The answer line after the think block (the one-line base answer states the step's equation first)."""
-    if verbosity == BASE_VERBOSITY:
-        return f"{problem.steps[0].equation}, so the answer is \\boxed{{{problem.answer}}}."
-    return (
-        f"The answer is \\boxed{{{problem.answer}}}." if style == "r1" else f"**Answer:** \\boxed{{{problem.answer}}}"
-    )
-
-
-def trajectory(problem: Problem, verbosity: str = "steps", style: str = "r1") -> str:
-    """The assistant turn, in the chat container of ``ladder.curate`` (think block, then the answer)."""
-    return format_assistant(thinking(problem, verbosity, style), final_answer(problem, style, verbosity))
-
-
 def check_disjoint(train: list[Problem], evaluation: list[Problem] | None = None) -> None:
     """Raise if a training problem's text equals an evaluation question's, or uses the unseen operation."""
     evaluation = evaluation if evaluation is not None else evaluation_problems()
@@ -383,25 +339,3 @@ def check_disjoint(train: list[Problem], evaluation: list[Problem] | None = None
     novel = [p.problem_id for p in train if any(s.op == NOVEL_OP for s in p.steps)]
     if novel:
         raise ValueError(f"training problems use the held-out operation '{NOVEL_OP}': {novel[:5]}")
-
-
-# The base's on-request repertoire: every trace form the SFT data contains, each asked for by its own
-# instruction. SFT then only has to attach a form the base already writes to the plain question (the study's
-# "SFT unlocks a latent skill"); when the base knew only plain-line solutions, SFT traces started at 7.7
-# nats/token (above uniform) and fine-tuning taught a new language instead.
-WORKED_REQUESTS = {
-    ("steps", "r1"): "Work it out step by step.",
-    ("rechecks", "r1"): "Work it out step by step and check each step.",
-    ("steps", "gemini"): "Write the equations.",
-    ("answer", "r1"): "Just give the answer.",
-    ("answer", "gemini"): "Just state the answer.",
-}
-WORKED_PROMPT = WORKED_REQUESTS[("steps", "r1")]
-
-
-def worked_evaluation_set(seed: int = EVAL_SEED) -> pd.DataFrame:
-    """The evaluation set with the base's worked-solution request in front (benchmark ``synthetic_worked``):
-    what the base can do when asked for the trace that SFT later makes its habit (its latent skill)."""
-    frame = evaluation_set(seed)
-    frame["problem"] = WORKED_PROMPT + " " + frame["problem"]
-    return frame

@@ -1,40 +1,35 @@
 """The mini-ladder's training data: the SFT pool that ``ladder.curate`` draws from, and the base's pretraining.
 
 Source ``synthetic`` of the curate stage (:func:`curation_pool`): training problems of ``ladder.synthetic``
-with one trajectory each (verbosity drawn per problem, R1 or Gemini style), plus, for the ``laptop_base``
-profile, what stands for the pretraining of the "instruct" base: arithmetic drills, every trajectory form
-written on request (``synthetic.WORKED_REQUESTS``) and one-step problems answered in one line.
+with one trajectory each (``ladder.synthetic_trajectories``; verbosity drawn per problem, R1 or Gemini style),
+plus, for the ``laptop_base`` profile, what stands for the pretraining of the "instruct" base: arithmetic drills,
+every trajectory form written on request (``synthetic_trajectories.WORKED_REQUESTS``) and one-step problems
+answered in one line.
 :func:`tokenizer_corpus` is what the tiny models' tokenizer is trained on.
 
 Usage::
 
     from ladder import synthetic_corpus
-    pool = synthetic_corpus.pool_frame(2000, style="r1")     # pool columns of ladder.curate
+    pool = synthetic_corpus.pool_frame(2000, style="r1")     # ladder.sft_pool.POOL_COLUMNS
 """
 
 from __future__ import annotations
 
 import random
-from typing import Any
 
 import pandas as pd
 
-from ladder.curate.params import PROBLEM_TYPE_TO_CATEGORY
-from ladder.curate.sources import Pool
+from ladder.sft_pool import PROBLEM_TYPE_TO_CATEGORY, Pool
 from ladder.synthetic import (
     BASE_MAX_STEPS,
-    BASE_VERBOSITY,
     SFT_MAX_STEPS,
-    STYLES,
     VALUE_LIMIT,
-    VERBOSITIES,
-    WORKED_REQUESTS,
     Step,
     evaluation_problems,
     fact,
     training_problems,
-    trajectory,
 )
+from ladder.synthetic_trajectories import BASE_VERBOSITY, STYLES, VERBOSITIES, WORKED_REQUESTS, trajectory
 
 # --- the curation source ----------------------------------------------------------------------------
 
@@ -48,7 +43,7 @@ VERBOSITY_WEIGHTS = {"steps": 0.6, "rechecks": 0.4}
 def pool_frame(
     n_problems: int, style: str = "r1", seed: int = 0, verbosity: str = "mixed", max_steps: int = SFT_MAX_STEPS
 ) -> pd.DataFrame:
-    """Training problems with one trajectory each, in ``ladder.curate``'s pool columns."""
+    """Training problems with one trajectory each, in the pool columns (``ladder.sft_pool.POOL_COLUMNS``)."""
     rng = random.Random(f"verbosity-{seed}")
     rows = []
     for p in training_problems(n_problems, seed=seed, max_steps=max_steps):
@@ -57,17 +52,28 @@ def pool_frame(
             if verbosity == "mixed"
             else verbosity
         )
-        rows.append({
-            "problem_id": p.problem_id, "problem": p.text, "answer": str(p.answer), "category": p.category,
-            "origin": f"synthetic/{p.level}/{chosen}", "generation_idx": 0, "assistant": trajectory(p, chosen, style),
-        })  # fmt: skip
+        rows.append(
+            {
+                "problem_id": p.problem_id,
+                "problem": p.text,
+                "answer": str(p.answer),
+                "category": p.category,
+                "origin": f"synthetic/{p.level}/{chosen}",
+                "generation_idx": 0,
+                "assistant": trajectory(p, chosen, style),
+            }
+        )
     return pd.DataFrame(rows)
 
 
 def arithmetic_facts() -> list[Step]:
     """Every one-step fact a training problem can use (``a op b = c`` below ``VALUE_LIMIT``, never the held-out op)."""
-    candidates = (fact(op, a, b) for a in range(2, VALUE_LIMIT) for b in range(1, 10)
-                  for op in ("add", "sub", "mul", "div", "mod"))  # fmt: skip
+    candidates = (
+        fact(op, a, b)
+        for a in range(2, VALUE_LIMIT)
+        for b in range(1, 10)
+        for op in ("add", "sub", "mul", "div", "mod")
+    )
     return [fact for fact in candidates if fact is not None]
 
 
@@ -82,15 +88,27 @@ def drill_frame(n_drills: int, facts_per_drill: int = 12, seed: int = 0) -> pd.D
     rows = []
     for i in range(n_drills):
         lines = "\n".join(rng.choice(facts).equation for _ in range(facts_per_drill))
-        rows.append({
-            "problem_id": f"d{seed}-{i:06d}", "problem": f"Arithmetic drill {i + 1}.", "answer": "", "category": "Other",
-            "origin": "synthetic/drill", "generation_idx": 0, "assistant": lines,
-        })  # fmt: skip
+        rows.append(
+            {
+                "problem_id": f"d{seed}-{i:06d}",
+                "problem": f"Arithmetic drill {i + 1}.",
+                "answer": "",
+                "category": "Other",
+                "origin": "synthetic/drill",
+                "generation_idx": 0,
+                "assistant": lines,
+            }
+        )
     return pd.DataFrame(rows)
 
 
-WORKED_WEIGHTS = {("steps", "r1"): 0.4, ("rechecks", "r1"): 0.3, ("steps", "gemini"): 0.2,
-                  ("answer", "r1"): 0.05, ("answer", "gemini"): 0.05}  # fmt: skip
+WORKED_WEIGHTS = {
+    ("steps", "r1"): 0.4,
+    ("rechecks", "r1"): 0.3,
+    ("steps", "gemini"): 0.2,
+    ("answer", "r1"): 0.05,
+    ("answer", "gemini"): 0.05,
+}
 
 
 def worked_frame(n_problems: int, seed: int = 0) -> pd.DataFrame:
@@ -107,22 +125,28 @@ def worked_frame(n_problems: int, seed: int = 0) -> pd.DataFrame:
     for p in training_problems(n_problems, seed=seed + 1000, max_steps=BASE_MAX_STEPS):
         forms = [f for f in WORKED_WEIGHTS if f[0] != "answer" or p.n_steps == 1]
         verbosity, style = rng.choices(forms, weights=[WORKED_WEIGHTS[f] for f in forms])[0]
-        rows.append({
-            "problem_id": p.problem_id, "problem": f"{WORKED_REQUESTS[verbosity, style]} {p.text}",
-            "answer": str(p.answer), "category": "Other", "origin": f"synthetic/worked/{verbosity}/{style}",
-            "generation_idx": 0, "assistant": trajectory(p, verbosity, style),
-        })  # fmt: skip
+        rows.append(
+            {
+                "problem_id": p.problem_id,
+                "problem": f"{WORKED_REQUESTS[verbosity, style]} {p.text}",
+                "answer": str(p.answer),
+                "category": "Other",
+                "origin": f"synthetic/worked/{verbosity}/{style}",
+                "generation_idx": 0,
+                "assistant": trajectory(p, verbosity, style),
+            }
+        )
     return pd.DataFrame(rows)
 
 
-def curation_pool(params: Any):
-    """``ladder.curate`` source ``synthetic``: ``synthetic_pool_size`` training problems plus ``synthetic_drills``."""
-    size = getattr(params, "synthetic_pool_size", 4000)
-    verbosity = getattr(params, "synthetic_verbosity", "mixed")
+def curation_pool(params) -> Pool:
+    """``ladder.curate`` source ``synthetic`` (``params``: a ``CurateParams``): ``synthetic_pool_size`` training
+    problems, plus ``synthetic_drills`` arithmetic drills and ``synthetic_worked`` worked solutions on request."""
+    verbosity, n_drills, n_worked = params.synthetic_verbosity, params.synthetic_drills, params.synthetic_worked
     max_steps = 1 if verbosity == BASE_VERBOSITY else SFT_MAX_STEPS
-    n_drills = getattr(params, "synthetic_drills", 0)
-    n_worked = getattr(params, "synthetic_worked", 0)
-    frame = pool_frame(size, style=params.style, seed=params.seed, verbosity=verbosity, max_steps=max_steps)
+    frame = pool_frame(
+        params.synthetic_pool_size, style=params.style, seed=params.seed, verbosity=verbosity, max_steps=max_steps
+    )
     clash = set(frame["problem"]) & {p.text for p in evaluation_problems()}
     if clash:  # disjoint by construction; this is the check
         raise ValueError(f"{len(clash)} synthetic training problem(s) equal evaluation questions: {sorted(clash)[:3]}")
@@ -145,7 +169,7 @@ def curation_pool(params: Any):
             "max_steps": max_steps,
             "drills": n_drills,
             "worked": n_worked,
-        },  # fmt: skip
+        },
     )
 
 

@@ -17,11 +17,16 @@ Usage::
 
 from __future__ import annotations
 
+import fcntl
+import hashlib
+import shutil
 from collections.abc import Iterable
 from pathlib import Path
 
+from ladder import paths, sft_pool, synthetic, synthetic_corpus, synthetic_trajectories
+from ladder.sft_pool import THINK_CLOSE, THINK_OPEN
+
 IM_START, IM_END, ENDOFTEXT = "<|im_start|>", "<|im_end|>", "<|endoftext|>"
-THINK_OPEN, THINK_CLOSE = "<think>", "</think>"
 SPECIAL_TOKENS = [ENDOFTEXT, IM_START, IM_END, THINK_OPEN, THINK_CLOSE]
 
 # Qwen2.5's template, trimmed (no tools), plus generation markers for assistant-only loss.
@@ -51,6 +56,7 @@ DEFAULT_CORPUS = [
 
 def train_tokenizer(corpus: Iterable[str], vocab_size: int = 512):
     """Train a byte-level BPE tokenizer on ``corpus`` and wrap it as a transformers fast tokenizer."""
+    # tokenizers and transformers: seconds to import, only when a model is built
     from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
     from transformers import PreTrainedTokenizerFast
 
@@ -93,6 +99,7 @@ def build_tiny_model(
     seed: int = 0,
 ) -> Path:
     """Build a randomly initialised Qwen2 causal LM and its tokenizer, saved as an HF checkpoint in ``out_dir``."""
+    # torch and transformers: seconds to import, only when a model is built
     import torch
     from transformers import GenerationConfig, Qwen2Config, Qwen2ForCausalLM
 
@@ -145,16 +152,17 @@ def resolve(name: str, cache_dir: str | Path | None = None) -> str:
     """
     if not name.startswith(TINY_PREFIX):
         return name
-    import fcntl
-    import hashlib
-    import shutil
-
-    from ladder import paths, synthetic, synthetic_corpus
-
     preset = name.removeprefix(TINY_PREFIX)
     if preset not in PRESETS:
         raise ValueError(f"unknown tiny model '{name}'. Presets: {', '.join(TINY_PREFIX + p for p in PRESETS)}")
-    sources = (__file__, synthetic.__file__, synthetic_corpus.__file__)
+    # the code that makes the tokenizer's corpus (the trajectories' text and their chat container) is in the key
+    sources = (
+        __file__,
+        synthetic.__file__,
+        synthetic_trajectories.__file__,
+        sft_pool.__file__,
+        synthetic_corpus.__file__,
+    )
     code = hashlib.sha256(b"".join(Path(f).read_bytes() for f in sources)).hexdigest()[:10]
     root = Path(cache_dir) if cache_dir else paths.RUNS_DIR / "_cache" / "tiny"
     out = root / f"{preset}-{code}"

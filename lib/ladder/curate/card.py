@@ -9,7 +9,9 @@ Usage::
 
 from __future__ import annotations
 
+import matplotlib.pyplot as plt
 import pandas as pd
+import seaborn as sns
 
 from ladder.curate.stage import CurationResult
 
@@ -37,9 +39,6 @@ def category_table(result: CurationResult) -> pd.DataFrame:
 
 def plot_lengths(result: CurationResult, filename: str = "lengths.png"):
     """Histogram of trajectory token lengths, dataset vs pool (densities, log x); saved into output_dir."""
-    import matplotlib.pyplot as plt
-    import seaborn as sns
-
     pool = result.pool_lengths
     frame = pd.concat(
         [

@@ -22,6 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from ladder.curate.cache import TextValueCache, text_hashes
+from ladder.tiny_model import resolve
 
 CHUNK = 2048  # texts per batch call: large enough to amortise the call, small enough for memory
 
@@ -29,9 +30,7 @@ CHUNK = 2048  # texts per batch call: large enough to amortise the call, small e
 @lru_cache(maxsize=4)
 def load_tokenizer(name: str):
     """A tokenizer by local path or hub id (``HF_HUB_OFFLINE=1`` works once it is cached)."""
-    from transformers import AutoTokenizer
-
-    from ladder.tiny_model import resolve
+    from transformers import AutoTokenizer  # transformers: seconds to import, only when a tokenizer is loaded
 
     try:
         return AutoTokenizer.from_pretrained(resolve(name))

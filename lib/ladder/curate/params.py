@@ -16,18 +16,8 @@ from pydantic import Field, model_validator
 from ladder import paths
 from ladder.params import StageParams
 
-# NuminaMath-1.5 `problem_type` (OpenR1-Math-220k) -> the study's category names.
-PROBLEM_TYPE_TO_CATEGORY = {
-    "Algebra": "algebra",
-    "Number Theory": "number_theory",
-    "Geometry": "geometry",
-    "Calculus": "calculus",
-    "Combinatorics": "combinatorics",
-    "Inequalities": "inequalities",
-    "Logic and Puzzles": "logic_and_puzzles",
-    "Other": "other",
-}
-# The seven categories of the study; "diverse" draws equal parts of these.
+# The seven categories of the study (``ladder.sft_pool.PROBLEM_TYPE_TO_CATEGORY`` maps source labels onto them, and
+# "other"); "diverse" draws equal parts of these.
 STUDY_CATEGORIES = (
     "algebra",
     "number_theory",

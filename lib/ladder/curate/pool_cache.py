@@ -22,12 +22,14 @@ from pathlib import Path
 
 import pandas as pd
 
+from ladder import sft_pool
 from ladder.curate import decontam, sources
 from ladder.curate import params as params_module
 from ladder.curate.decontam import find_contamination
 from ladder.curate.params import CurateParams
-from ladder.curate.sources import Pool, build_pool, source_fingerprint
+from ladder.curate.sources import build_pool, source_fingerprint
 from ladder.params import params_hash
+from ladder.sft_pool import Pool
 
 POOL_CACHE_VERSION = 1  # bump to invalidate every cached pool
 POOL_PARAMS = (
@@ -44,7 +46,7 @@ POOL_PARAMS = (
 
 
 def _code_hash() -> str:
-    text = "".join(inspect.getsource(m) for m in (sources, decontam, params_module))
+    text = "".join(inspect.getsource(m) for m in (sources, sft_pool, decontam, params_module))
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 

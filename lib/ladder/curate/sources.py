@@ -2,8 +2,8 @@
 
 Every source loads with the real Hugging Face ``datasets`` code, from the hub by dataset name or from
 a local parquet/jsonl file or folder (offline); the same code path either way. Each source turns its
-rows into a :class:`Pool`: one usable trajectory per problem, with the count of rows left after each
-filter. Sources are looked up in :data:`SOURCES` ("module:function", imported lazily), so a new source
+rows into a :class:`ladder.sft_pool.Pool`: one usable trajectory per problem, with the count of rows left
+after each filter. Sources are looked up in :data:`SOURCES` ("module:function", imported lazily), so a new source
 (the laptop profile's ``ladder.synthetic_corpus``) plugs in by providing ``curation_pool(params) -> Pool``.
 
 Usage::
@@ -20,14 +20,16 @@ import hashlib
 import importlib
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
-from ladder.curate.params import PROBLEM_TYPE_TO_CATEGORY, CurateParams, resolve_cache_dir
+from ladder.curate.params import CurateParams, resolve_cache_dir
+from ladder.sft_pool import POOL_COLUMNS, PROBLEM_TYPE_TO_CATEGORY, THINK_CLOSE, THINK_OPEN, Pool, format_assistant
 
 HUB_NAMES = {
     "openr1": "open-r1/OpenR1-Math-220k",
@@ -65,33 +67,12 @@ S1K11_COLUMNS = {
     "deepseek_thinking_trajectory": "str",
     "deepseek_attempt": "str",
 }
-# One row per problem; `assistant` is the SFT target: "<think>\n{trace}\n</think>\n\n{final answer}".
-POOL_COLUMNS = ("problem_id", "problem", "answer", "category", "origin", "generation_idx", "assistant")
 # Answers that mark a question without a checkable final answer (NuminaMath-1.5 conventions).
 NON_ANSWERS = {"", "proof", "notfound", "none"}
-THINK_OPEN, THINK_CLOSE = "<think>", "</think>"
 
 
 class CurationError(ValueError):
     """Bad curation input: names the file, column, row or param that is wrong."""
-
-
-@dataclass
-class Pool:
-    """Usable trajectories of one source, one per problem, with the filter trail that produced them."""
-
-    frame: pd.DataFrame  # POOL_COLUMNS
-    steps: list[dict[str, Any]] = field(default_factory=list)  # [{"step", "unit", "rows"}] in order
-    source: dict[str, Any] = field(default_factory=dict)  # dataset name, config, revision, files + hashes
-
-    def record(self, step: str, rows: int, unit: str = "problems") -> None:
-        """Append the number of rows left after ``step``."""
-        self.steps.append({"step": step, "unit": unit, "rows": int(rows)})
-
-
-def format_assistant(thinking: str, final: str) -> str:
-    """The one chat container for every source and style: thinking trace in think tags, then the answer."""
-    return f"{THINK_OPEN}\n{thinking.strip()}\n{THINK_CLOSE}\n\n{final.strip()}"
 
 
 def text_id(text: str) -> str:
@@ -132,7 +113,7 @@ def _sha256_file(path: Path) -> str:
 
 def check_schema(features: Mapping[str, Any], columns: Mapping[str, str], where: str) -> None:
     """Raise naming every missing column, and any column whose type is not the expected one (list vs scalar)."""
-    from datasets import LargeList, List, Value
+    from datasets import LargeList, List, Value  # datasets: over a second to import; the synthetic source needs none
 
     missing = [c for c in columns if c not in features]
     if missing:
@@ -157,7 +138,7 @@ def load_rows(source: str, params: CurateParams, columns: Mapping[str, str]):
 
     Returns ``(dataset, info)`` where ``info`` names the dataset, config, revision and files (with sha256).
     """
-    from datasets import load_dataset
+    from datasets import load_dataset  # datasets: over a second to import; the synthetic source needs none
 
     name = HUB_NAMES[source]
     config = params.config if source == "openr1" else None
@@ -206,9 +187,6 @@ def _generation_flags(table, where: str) -> pd.DataFrame:
     Every list column must have as many entries as ``generations`` on each row (a null Llama-judge or
     finish-reason list means "no verdict"); otherwise the error names the row, uuid and column.
     """
-    import pyarrow as pa
-    import pyarrow.compute as pc
-
     n_gen = pc.list_value_length(table["generations"]).fill_null(0).to_numpy()
     first = np.concatenate([[0], np.cumsum(n_gen)[:-1]]).astype(np.int64)
     total = int(n_gen.sum())
@@ -252,9 +230,6 @@ def _generation_flags(table, where: str) -> pd.DataFrame:
 
 def openr1_pool(params: CurateParams) -> Pool:
     """OpenR1-Math-220k -> one correct, complete, finished R1 trajectory per answerable problem."""
-    import pyarrow as pa
-    import pyarrow.compute as pc
-
     dataset, info = load_rows("openr1", params, OPENR1_COLUMNS)
     where = info.get("local_path") or info["dataset"]
     pool = Pool(frame=pd.DataFrame(columns=POOL_COLUMNS), source=info)

@@ -32,8 +32,11 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
 
 from ladder import __version__, store
+from ladder.benchmarks import load_benchmark
 from ladder.curate.lengths import count_tokens, load_tokenizer, tokenizer_fingerprint
 from ladder.curate.params import CurateParams, resolve_cache_dir
 from ladder.curate.pool_cache import clean_pool
@@ -58,8 +61,6 @@ class CurationResult:
 
 def load_benchmarks(params: CurateParams) -> dict[str, pd.DataFrame]:
     """The decontamination benchmarks (and the anchor benchmark), from ``benchmark_files`` or the hub."""
-    from ladder.benchmarks import load_benchmark
-
     unknown = sorted(set(params.benchmark_files) - set(params.decontaminate) - {params.anchor_benchmark})
     if unknown:
         raise CurationError(f"param benchmark_files: {unknown} is neither in decontaminate nor the anchor benchmark")
@@ -114,22 +115,15 @@ def content_hash(messages: list[list[dict[str, str]]]) -> str:
     return digest.hexdigest()
 
 
-def _write_atomic(path: Path, write) -> Path:
-    return store.atomic_write(path, write)
-
-
 def write_dataset(messages: list[list[dict[str, str]]], path: Path) -> Path:
     """Write the chat dataset as parquet with one column ``messages`` (list of {role, content})."""
-    import pyarrow as pa
-    import pyarrow.parquet as pq
-
     message_type = pa.list_(pa.struct([("role", pa.string()), ("content", pa.string())]))
     table = pa.table({"messages": pa.array(messages, type=message_type)})
-    return _write_atomic(path, lambda tmp: pq.write_table(table, tmp))
+    return store.atomic_write(path, lambda tmp: pq.write_table(table, tmp))
 
 
 def _write_frame(frame: pd.DataFrame, path: Path) -> Path:
-    return _write_atomic(path, lambda tmp: frame.to_parquet(tmp, index=False))
+    return store.atomic_write(path, lambda tmp: frame.to_parquet(tmp, index=False))
 
 
 def curate_stage(params: CurateParams, output_dir: str | Path) -> CurationResult:
@@ -215,8 +209,7 @@ def _curate(params: CurateParams, output_dir: Path) -> CurationResult:
             "mean_similarity_selected": round(float(selection["similarity"].mean()), 4),
             "mean_similarity_candidates": round(float(candidates["similarity"].mean()), 4),
         }
-    text = json.dumps(manifest, indent=2, sort_keys=True, default=str) + "\n"
-    _write_atomic(output_dir / "manifest.json", lambda tmp: tmp.write_text(text))
+    store.write_json(output_dir / "manifest.json", manifest)
     return CurationResult(
         output_dir=output_dir,
         selection=selection.assign(messages=messages),

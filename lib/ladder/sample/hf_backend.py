@@ -19,6 +19,9 @@ from collections.abc import Iterator
 from ladder.sample.params import SampleParams
 from ladder.sample.requests import Generation, SampleError, SampleRequest, canonical_batches, check_lengths
 
+# torch and transformers take seconds to import: each function imports what it uses, so that importing
+# ladder.sample (the CLI, the notebook, the other backends) does not.
+
 
 def backend_version() -> str:
     """Version string of the engine, recorded in every row."""

@@ -24,6 +24,8 @@ from urllib.parse import urlparse
 from ladder.sample.params import SampleParams
 from ladder.sample.requests import Generation, SampleError, SampleRequest, finish_reason
 
+# openai takes seconds to import: the functions that talk to the server import it.
+
 _DONE = object()
 LOCAL_HOSTS = {"127.0.0.1", "localhost", "::1", "0.0.0.0"}
 

@@ -35,9 +35,7 @@ class SampleParams(StageParams):
     batch_size: int = 16  # hf: prompts per generate() call (fixes the numerics, so part of the run); vllm: requests per LLM.generate() call, written after each
     dtype: Literal["auto", "float32", "bfloat16", "float16"] = "auto"  # weights dtype (study: float32 on vLLM)
     device: str = "auto"  # hf: auto (cuda if available) | cpu | cuda | cuda:N
-    cpu_threads: int = (
-        0  # hf on CPU: torch threads; 0 keeps torch's default (1 is fastest for tiny models on busy machines)
-    )
+    cpu_threads: int = 0  # hf on CPU: torch threads; 0: torch's default (1 is fastest for tiny models)
     tensor_parallel_size: int = 1  # vllm: GPUs per engine
     data_parallel_size: int = 1  # vllm: engines, each on tensor_parallel_size GPUs, each sampling a share
     max_model_len: int = 0  # vllm: context length; 0 means longest prompt + max_new_tokens

@@ -47,7 +47,7 @@ def truncation_table(samples: pd.DataFrame) -> pd.DataFrame:
     The truncation rate counts ``truncated_or_unfinished``: ``truncated`` (finish_reason 'length') and
     ``unfinished`` (a think block never closed otherwise; the grade stage scores both as cut).
     """
-    from statsmodels.stats.proportion import proportion_confint
+    from statsmodels.stats.proportion import proportion_confint  # statsmodels: seconds to import, for this table only
 
     rows = []
     unfinished_of = _unfinished(samples)
@@ -93,6 +93,8 @@ def token_length_figure(samples: pd.DataFrame, out_dir: str | Path | None = None
 
     Built on ``matplotlib.figure.Figure`` (no pyplot state), so a notebook cell shows it exactly once.
     """
+    # seaborn and matplotlib (ladder.plots imports both): seconds to import, for this figure only; the `ladder`
+    # command imports ladder.sample for its sub-command
     import seaborn as sns
     from matplotlib.figure import Figure
 

@@ -4,7 +4,7 @@ The notebook 30_sample calls :func:`sample_stage`; the command line calls :func:
 through ``ladder sample`` (or ``python -m ladder.sample``)::
 
     ladder sample --params my_sample.yaml --questions aime24.jsonl --out runs/x --experiment base
-    ladder sample --set model=runs/tiny --set n=4 --set max_new_tokens=64 --questions q.jsonl --out runs/x
+    ladder sample --model runs/tiny --n 4 --set max_new_tokens=64 --questions q.jsonl --out runs/x
 
 Files in the output folder: ``request.json`` (the run's identity), ``samples.jsonl`` (rows as they
 are produced) and, once every request is done, ``samples.parquet`` (schema
@@ -19,8 +19,13 @@ import re
 from pathlib import Path
 
 import pandas as pd
+from huggingface_hub import snapshot_download
+from tqdm import tqdm
 
 from ladder import schema
+from ladder.benchmarks import load_benchmark
+from ladder.params import ParamsError
+from ladder.sample import hf_backend, openai_backend, vllm_backend
 from ladder.sample.params import SampleParams
 from ladder.sample.progress import SAMPLES_JSONL, ProgressLog, read_records
 from ladder.sample.requests import (
@@ -33,6 +38,7 @@ from ladder.sample.requests import (
     run_identity,
     select_questions,
 )
+from ladder.stage_cli import add_params_options, params_from_args, run_command
 
 SAMPLES_PARQUET = "samples.parquet"
 _WHOLE_FILE_LIMIT = 64 * 2**20  # files up to this size are hashed whole for the checkpoint fingerprint
@@ -95,8 +101,6 @@ def resolve_model(params: SampleParams, input_dir: str | Path | None = None) -> 
         raise SampleError(f"sample.model {params.model!r}: no such local folder")
     if params.backend == "openai" and not (params.apply_chat_template and params.openai_api == "completions"):
         return params.model, ""  # the server holds the model; nothing is needed here
-    from huggingface_hub import snapshot_download
-
     # The openai backend needs only the tokenizer (for the chat template), not the weights.
     tokenizer_files = ["*.json", "*.jinja", "*.model", "*.txt", "*.tiktoken"] if params.backend == "openai" else None
     try:
@@ -149,14 +153,8 @@ def _record(request: SampleRequest, generation: Generation, params: SampleParams
     }
 
 
-def _backend(name: str):
-    if name == "hf":
-        from ladder.sample import hf_backend as module
-    elif name == "vllm":
-        from ladder.sample import vllm_backend as module
-    else:
-        from ladder.sample import openai_backend as module
-    return module
+# SampleParams.backend -> the module that generates (each imports its engine only when it runs)
+BACKENDS = {"hf": hf_backend, "vllm": vllm_backend, "openai": openai_backend}
 
 
 def _needs_tokenizer(params: SampleParams) -> bool:
@@ -177,13 +175,11 @@ def run_sampling(
     Resumes from ``output_dir/samples.jsonl`` when it holds the same request (refuses a different
     one). ``progress=None`` shows a tqdm bar unless ``TQDM_DISABLE`` is set (as in notebooks).
     """
-    from tqdm import tqdm
-
     output_dir = Path(output_dir)
     questions = select_questions(check_questions(questions), params.question_ids)
     if questions.empty:
         raise SampleError("no questions to sample")
-    backend = _backend(params.backend)
+    backend = BACKENDS[params.backend]
     meta = {
         "model_name": model_name or params.model_name or params.model or Path(model_path).name,
         "model_revision": model_revision,
@@ -191,7 +187,7 @@ def run_sampling(
     }
     tokenizer = None
     if _needs_tokenizer(params):
-        from transformers import AutoTokenizer
+        from transformers import AutoTokenizer  # transformers: seconds to import; the openai backend may not need it
 
         tokenizer = AutoTokenizer.from_pretrained(model_path)
     requests = build_requests(questions, params, tokenizer)
@@ -243,14 +239,7 @@ def sample_stage(
     """
     model_path, revision = resolve_model(params, input_dir)
     if questions is None:
-        try:
-            from ladder.benchmarks import load_benchmark
-        except ImportError:
-            if not params.benchmark_path:
-                raise
-            questions = read_questions(params.benchmark_path)
-        else:
-            questions = load_benchmark(params.benchmark, params.benchmark_path or None)
+        questions = load_benchmark(params.benchmark, params.benchmark_path or None)
     model_name = params.model_name or experiment
     return run_sampling(params, questions, output_dir, model_path, revision, model_name)
 
@@ -258,58 +247,27 @@ def sample_stage(
 # --- command line ------------------------------------------------------------------------------------
 
 
-def _load_params(args: argparse.Namespace) -> SampleParams:
-    import yaml
-
-    from ladder.params import ParamsError, parse_override
-
-    values: dict = {}
-    if args.params:
-        source = Path(args.params)
-        if not source.is_file():
-            raise ParamsError(f"{source}: no such params file")
-        values = yaml.safe_load(source.read_text()) or {}
-        if not isinstance(values, dict):
-            raise ParamsError(f"{source}: expected a mapping of SampleParams keys")
-        values = values.get("sample", values)  # accept a whole profile-style file or a bare block
-    for text in args.set or []:
-        _, key, value = parse_override(f"sample.{text}")
-        values[key] = value
-    from pydantic import ValidationError
-
-    try:
-        return SampleParams(**values)
-    except ValidationError as exc:
-        raise ParamsError(f"{args.params or '--set'}: invalid sample params:\n{exc}") from None
-
-
 def cli_sample(args: argparse.Namespace) -> int:
     """``ladder sample``: sample into --out, resuming what is there. Bad input: a one-line error, exit code 2."""
-    import sys
 
-    from ladder.params import ParamsError
-
-    try:
-        params = _load_params(args)
+    def body() -> None:
+        params = params_from_args(args, "sample")
         questions = read_questions(args.questions) if args.questions else None
         frame = sample_stage(params, args.input_dir, args.out, experiment=args.experiment, questions=questions)
-    except (SampleError, ParamsError, schema.SchemaError) as exc:
-        print(f"ladder sample: error: {exc}", file=sys.stderr)
-        return 2
-    truncated = int((frame["finish_reason"] == "length").sum())
-    print(f"{len(frame)} samples in {Path(args.out) / SAMPLES_PARQUET} ({truncated} truncated)")
-    return 0
+        truncated = int((frame["finish_reason"] == "length").sum())
+        print(f"{len(frame)} samples in {Path(args.out) / SAMPLES_PARQUET} ({truncated} truncated)")
+
+    return run_command("sample", body, (SampleError, ParamsError, schema.SchemaError))
 
 
 def add_cli(subparsers) -> None:
-    """Add the ``sample`` sub-command."""
+    """Add the ``sample`` sub-command: ``--params FILE``, a flag per SampleParams field and ``--set KEY=VALUE``."""
     parser = subparsers.add_parser("sample", help="sample responses from a model (resumable)", description=__doc__)
-    parser.add_argument("--params", help="YAML file with SampleParams keys (or a 'sample:' block)")
-    parser.add_argument("--set", action="append", metavar="KEY=VALUE", help="override one key, e.g. --set n=4")
     parser.add_argument(
         "--questions", help="local questions file (question_id, problem, answer) instead of the benchmark loader"
     )
     parser.add_argument("--input-dir", default="", help="a train stage's output folder holding model/")
     parser.add_argument("--experiment", default="", help="experiment name (default model name)")
     parser.add_argument("--out", required=True, help="output folder (resumed when it holds the same request)")
+    add_params_options(parser, "sample")
     parser.set_defaults(func=cli_sample)

@@ -14,12 +14,17 @@ the pending requests; the parent process writes what they return, so progress st
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 import queue
+import socket
 from collections.abc import Iterator
 
 from ladder.sample.params import SampleParams
 from ladder.sample.requests import Generation, SampleError, SampleRequest, check_lengths, finish_reason
+
+# vllm (GPU machines only, the optional `gpu` extra) and transformers are imported inside the functions that use
+# them: vllm may be missing, and both take seconds to import.
 
 # Results come back from rank processes as plain tuples: (question_id, sample_idx, text, n_tokens, reason).
 _DONE = "__rank_done__"
@@ -139,9 +144,6 @@ def generate(
             if progress is not None:
                 progress.update(len(chunk))
         return
-
-    import multiprocessing
-    import socket
 
     ctx = multiprocessing.get_context("spawn")
     results = ctx.Queue()

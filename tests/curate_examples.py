@@ -1,4 +1,4 @@
-"""Schema-faithful example rows of OpenR1-Math-220k, s1K and s1K-1.1, for tests, benchmarks and docs.
+"""Schema-faithful example rows of OpenR1-Math-220k, s1K and s1K-1.1, for tests and benchmarks.
 
 The real datasets cannot be fetched offline, so tests and ``bench/bench_curate.py`` write rows with
 every column of the real schema (list columns included, nulls where the real data has them) to local
@@ -6,7 +6,7 @@ files and run the real loaders on them. The texts are made up; only the structur
 
 Usage::
 
-    from ladder.curate.examples import openr1_rows, write_rows
+    from tests.curate_examples import openr1_rows, write_rows
     write_rows(openr1_rows(200, seed=0), "openr1.parquet")
 """
 
@@ -18,16 +18,12 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-PROBLEM_TYPES = (
-    "Algebra",
-    "Number Theory",
-    "Geometry",
-    "Calculus",
-    "Combinatorics",
-    "Inequalities",
-    "Logic and Puzzles",
-    "Other",
-)
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from ladder.sft_pool import PROBLEM_TYPE_TO_CATEGORY
+
+PROBLEM_TYPES = tuple(PROBLEM_TYPE_TO_CATEGORY)  # NuminaMath-1.5 problem types, as in OpenR1-Math-220k
 _TOPICS = {
     "Algebra": "Solve for x the equation {a} x + {b} = {c} where x is a real number and the {w} holds",
     "Number Theory": "Find the remainder when {a} to the power {b} is divided by the prime {c} using the {w}",
@@ -138,9 +134,6 @@ def write_rows(rows: list[dict[str, Any]], path: str | Path) -> Path:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     if path.suffix == ".parquet":
-        import pyarrow as pa
-        import pyarrow.parquet as pq
-
         pq.write_table(pa.Table.from_pylist(rows), path)
     else:
         with path.open("w") as handle:

@@ -1,4 +1,4 @@
-"""This run vs the study: the study's numbers file, group tier means with CIs, and the findings table."""
+"""ladder.findings: the claims file, group tier means with CIs, the findings engine and its tables."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from ladder import ablations, study, tiers
+from ladder import ablations, findings, tiers
 
 # AI-MO ids of one question per study tier
 EASY, MEDIUM, HARD, EXH = "60", "84", "70", "62"
@@ -21,8 +21,16 @@ def graded_table(correct_counts: dict[str, dict[str, int]], n: int = 8) -> pd.Da
         for qid, c in counts.items():
             for s in range(n):
                 right = s < c
-                rows.append({"model": model, "benchmark": "aime24", "question_id": qid, "sample_idx": s,
-                             "correct": right, "extracted_answer": "1" if right else "2"})  # fmt: skip
+                rows.append(
+                    {
+                        "model": model,
+                        "benchmark": "aime24",
+                        "question_id": qid,
+                        "sample_idx": s,
+                        "correct": right,
+                        "extracted_answer": "1" if right else "2",
+                    }
+                )
     return pd.DataFrame(rows)
 
 
@@ -34,24 +42,30 @@ PANEL = {
 TIER_OF = {EASY: "easy", MEDIUM: "medium", HARD: "hard", EXH: "exh"}
 
 
-def test_study_numbers_file_holds_the_published_tier_means():
-    numbers = study.load_study_numbers()
+def test_claims_file_holds_the_published_tier_means_and_six_findings():
+    numbers = findings.load_claims()
     assert numbers.tier_means["base"].values == {"easy": 0.72, "medium": 0.14, "hard": 0.01, "exh": 0.0, "all": 0.146}
     assert numbers.tier_means["small_sft"].values["hard"] == 0.30
     assert numbers.tier_means["large"].values["exh"] == 0.04
     assert {g.read_off for g in numbers.tier_means.values()} == {"figure"}
-    assert {f.key for f in numbers.findings} >= {"hard_plateau", "qwq_hard", "sft_exh", "step_whole"}
+    keys = {n.key for f in numbers.findings for n in f.numbers}
+    assert keys >= {"hard_plateau", "qwq_hard", "sft_exh", "step_whole"}
+    assert [f.id for f in numbers.findings] == [1, 2, 3, 4, 5, 6]
+    assert numbers.finding(1).thresholds.target == 0.9 and numbers.finding(1).thresholds.min_n == 500
+    assert numbers.finding(4).thresholds.tolerance == 0.04
 
 
 def test_a_malformed_numbers_file_is_an_error_naming_it(tmp_path):
     bad = tmp_path / "numbers.yaml"
     bad.write_text("source: x\ntier_means: {}\nfindings: []\nextra_key: 1\n")
-    with pytest.raises(study.StudyError, match="numbers.yaml.*extra_key"):
-        study.load_study_numbers(bad)
+    with pytest.raises(findings.ClaimsError, match="numbers.yaml.*extra_key"):
+        findings.load_claims(bad)
 
 
 def test_group_means_pool_the_models_of_a_group_per_tier():
-    table = study.group_tier_means(graded_table(PANEL), TIER_OF, {"base": ["base"], "small_sft": ["sft_b", "sft_c"]})
+    table = findings.group_tier_means(
+        graded_table(PANEL), TIER_OF, {"base": ["base"], "small_sft": ["sft_b", "sft_c"]}
+    )
     got = table.set_index(["group", "tier"])["this_run"]
     # by hand: sft_b medium 4/8, sft_c medium 8/8 -> 0.75; hard (0 + 2/8) / 2; all (12/32 + 18/32) / 2
     assert got[("small_sft", "medium")] == pytest.approx(0.75)
@@ -65,10 +79,12 @@ def test_group_means_pool_the_models_of_a_group_per_tier():
 
 
 def test_comparison_gives_differences_and_says_which_group_is_missing():
-    numbers = study.load_study_numbers()
+    numbers = findings.load_claims()
     roles = {"base_models": ["base"], "sft_models": ["sft_b", "sft_c"], "reference_models": []}
-    means = study.group_tier_means(graded_table(PANEL), TIER_OF, {"base": ["base"], "small_sft": ["sft_b", "sft_c"]})
-    table = study.compare_tier_means(means, roles, numbers)
+    means = findings.group_tier_means(
+        graded_table(PANEL), TIER_OF, {"base": ["base"], "small_sft": ["sft_b", "sft_c"]}
+    )
+    table = findings.compare_tier_means(means, roles, numbers)
     base = table[table["group"].str.startswith("base")].set_index("tier")
     assert base.loc["easy", "study"] == 0.72 and base.loc["easy", "difference"] == pytest.approx(0.75 - 0.72)
     assert base.loc["easy", "study_in_ci"] in (True, False)
@@ -81,7 +97,7 @@ def test_tiers_vs_study_reads_roles_and_tiers_from_the_tier_analysis():
     graded = graded_table(PANEL)
     params = tiers.TiersParams(base_models=["base"], sft_models=["sft_b", "sft_c"], n_bootstrap=100, ks=[2])
     analysis = tiers.analyse_panel(graded, params)
-    table = study.tiers_vs_study(graded, analysis)
+    table = findings.tiers_vs_study(graded, analysis)
     sft = table[table["group"].str.startswith("small-scale")].set_index("tier")
     assert sft.loc["medium", "this_run"] == pytest.approx(0.75)
     assert sft.loc["medium", "difference"] == pytest.approx(0.75 - 0.89)
@@ -89,8 +105,8 @@ def test_tiers_vs_study_reads_roles_and_tiers_from_the_tier_analysis():
 
 
 def test_a_benchmark_other_than_aime24_is_flagged_as_not_comparable():
-    means = study.group_tier_means(graded_table(PANEL), TIER_OF, {"base": ["base"]})
-    table = study.compare_tier_means(means, {"base_models": ["base"]}, study.load_study_numbers(), "synthetic")
+    means = findings.group_tier_means(graded_table(PANEL), TIER_OF, {"base": ["base"]})
+    table = findings.compare_tier_means(means, {"base_models": ["base"]}, findings.load_claims(), "synthetic")
     assert table["note"].str.contains("this run's benchmark is synthetic").all()
 
 
@@ -99,9 +115,11 @@ def _analysis(accuracy_rows: list[dict], axes_rows: list[dict]) -> ablations.Abl
     for col in ("avg@n", "cov@n"):
         acc[f"{col}_ci_low"], acc[f"{col}_ci_high"] = acc[col] - 0.05, acc[col] + 0.05
     acc["gap"] = acc["cov@n"] - acc["avg@n"]
+    acc["gap_ci_low"], acc["gap_ci_high"] = acc["gap"] - 0.05, acc["gap"] + 0.05
+    acc["n"] = 8
     empty = pd.DataFrame()
     params = ablations.AblationsParams()
-    return ablations.AblationAnalysis(params, pd.DataFrame(axes_rows), acc, {}, empty, empty, empty, empty, empty)
+    return ablations.AblationAnalysis(params, pd.DataFrame(axes_rows), acc, {}, empty, empty, empty, empty)
 
 
 def test_findings_table_computes_what_the_run_has_and_says_what_it_lacks():
@@ -118,7 +136,7 @@ def test_findings_table_computes_what_the_run_has_and_says_what_it_lacks():
         {"experiment": "big_r1", "model": "big_r1", "role": "sft", "tier": "exh", "avg@n": 0.0, "cov@n": 0.0},
         {"experiment": "huge_r1", "model": "huge_r1", "role": "sft", "tier": "exh", "avg@n": 0.125, "cov@n": 0.25},
     ]
-    table = study.findings_vs_study(_analysis(acc, axes)).set_index("key")
+    table = findings.numbers_frame(findings.evaluate(_analysis(acc, axes))).set_index("key")
     # finding 1: the lowest Medium avg@n among >= 500 normal/long R1 runs (few, N=100, is not one of them)
     assert table.loc["medium_r1_500plus", "this_run"] == 0.85 and table.loc["medium_r1_500plus", "from"] == "huge_r1"
     assert table.loc["medium_r1_500plus", "agrees"] == False  # noqa: E712  (0.85 < the study's 90%)
@@ -143,7 +161,50 @@ def test_findings_table_computes_what_the_run_has_and_says_what_it_lacks():
 def test_findings_written_beside_the_notebook_outputs(tmp_path):
     axes = [{"experiment": "a", "role": "sft", "N": 1000, "L": "long", "S": "r1"}]
     acc = [{"experiment": "a", "model": "a", "role": "sft", "tier": "exh", "avg@n": 0.0, "cov@n": 0.0}]
-    table = study.findings_vs_study(_analysis(acc, axes), out_dir=tmp_path)
+    results = findings.evaluate(_analysis(acc, axes))
+    findings.save_findings(results, tmp_path)
+    table = findings.numbers_frame(results)
     written = pd.read_csv(tmp_path / "study_findings.csv")
+    assert pd.read_csv(tmp_path / "findings.csv")["holds"].tolist() == [f.verdict for f in results]
     assert list(written["key"]) == list(table["key"])
     assert bool(np.asarray(table.set_index("key").loc["sft_exh", "agrees"]))
+
+
+def test_a_finding_is_a_frozen_result_that_prints_its_verdict_and_numbers():
+    axes = [{"experiment": "a", "role": "sft", "N": 1000, "L": "long", "S": "r1"}]
+    acc = [
+        {"experiment": "a", "model": "a", "role": "sft", "tier": "medium", "avg@n": 0.5, "cov@n": 0.75},
+        {"experiment": "a", "model": "a", "role": "sft", "tier": "exh", "avg@n": 0.0, "cov@n": 0.0},
+    ]
+    first = findings.evaluate(_analysis(acc, axes))[0]
+    assert (first.id, first.verdict) == (1, "no")  # 50% on Medium, below the study's 90%
+    assert (first.estimate, first.ci_low, first.ci_high) == pytest.approx((0.5, 0.45, 0.55))
+    with pytest.raises(AttributeError):
+        first.verdict = "yes"
+    text = str(first)
+    assert text.startswith("Finding 1. Easy -> Medium needs R1 long CoT: no") and "this run 50%" in text
+    assert repr(first) == text
+    table = findings.findings_table(findings.evaluate(_analysis(acc, axes)))
+    assert list(table.columns) == ["finding", "holds", "study_says", "this_run", "study_numbers"]
+    assert "this run 50% (CI 45% to 55%), disagrees" in table.loc[0, "study_numbers"]
+
+
+def test_bad_thresholds_in_a_claims_file_name_the_file_line_and_key(tmp_path):
+    good = findings.load_claims()
+    text = (findings.claims.CLAIMS_FILE).read_text()
+    bad = tmp_path / "claims.yaml"
+    bad.write_text(text.replace("target: 0.9  #", "targte: 0.9  #"))
+    with pytest.raises(
+        findings.ClaimsError,
+        match=r"claims.yaml:\d+: key 'findings.0'.*finding 1 \(rule medium\): thresholds.target: Field required",
+    ):
+        findings.load_claims(bad)
+    bad.write_text(text.replace("coverage_min: 0.85", "coverage_min: 85.0"))
+    with pytest.raises(findings.ClaimsError, match="accuracies in \\[0, 1\\], got 85.0"):
+        findings.load_claims(bad)
+    bad.write_text(text.replace("quantity: step_whole", "quantity: step_hole"))
+    with pytest.raises(findings.ClaimsError, match="unknown quantity 'step_hole'"):
+        axes = [{"experiment": "a", "role": "sft", "N": 1000, "L": "long", "S": "r1"}]
+        acc = [{"experiment": "a", "model": "a", "role": "sft", "tier": "exh", "avg@n": 0.0, "cov@n": 0.0}]
+        findings.evaluate(_analysis(acc, axes), bad)
+    assert len(good.findings) == 6

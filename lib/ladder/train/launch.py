@@ -1,0 +1,141 @@
+"""Several processes or nodes: the ``accelerate launch`` command, ``srun`` across a SLURM allocation, an sbatch script.
+
+One process trains in-process (:func:`ladder.train.trainer.train`); more processes, more nodes or a sharding
+engine (``distributed``: fsdp, deepspeed) run ``accelerate launch -m ladder.train ... --in-process`` with a config
+from ``configs/accelerate/``, and every rank reads the params from ``output_dir/train_params.json``. The sbatch
+script is ``configs/slurm/train.sbatch``, rendered by :mod:`ladder.slurm` like the runner's scripts.
+"""
+
+from __future__ import annotations
+
+import json
+import shlex
+import sys
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+from ladder import paths
+from ladder.slurm import TRAIN_TEMPLATE, render_template
+from ladder.train.params import PARAMS_NAME, TrainParams
+
+ACCELERATE_CONFIGS_DIR = paths.ROOT / "configs" / "accelerate"
+# Accelerate config per engine; "none" with several processes is plain data parallel (DDP).
+ACCELERATE_CONFIGS = {"none": "ddp.yaml", "fsdp": "fsdp.yaml", "deepspeed": "zero3.yaml"}
+
+
+def decoder_layer_class(model: str) -> str:
+    """The model's decoder layer class (what FSDP wraps), read from its config: e.g. ``Qwen2DecoderLayer``."""
+    from transformers import AutoConfig, AutoModelForCausalLM  # transformers: heavy, only for FSDP launches
+
+    config = AutoConfig.from_pretrained(model)
+    model_cls = AutoModelForCausalLM._model_mapping[type(config)]
+    layers = [name for name in model_cls._no_split_modules or [] if name.endswith("DecoderLayer")]
+    return ",".join(layers or model_cls._no_split_modules or [])
+
+
+def launch_command(
+    params: TrainParams,
+    input_dir: str | Path,
+    output_dir: str | Path,
+    params_file: str | Path | None = None,
+    machine_rank: str | int | None = None,
+    main_process_ip: str | None = None,
+) -> list[str]:
+    """The ``accelerate launch ... -m ladder.train`` command for ``params`` (one node's part when ``num_nodes > 1``).
+
+    ``machine_rank`` and ``main_process_ip`` may be shell variables (``$SLURM_NODEID``); they are left unquoted
+    by :func:`launch_command_string` so a shell expands them.
+    """
+    output_dir = Path(output_dir)
+    params_file = params_file or output_dir / PARAMS_NAME
+    cmd = ["accelerate", "launch"]
+    cmd += ["--config_file", str(ACCELERATE_CONFIGS_DIR / ACCELERATE_CONFIGS[params.distributed])]
+    cmd += ["--num_machines", str(params.num_nodes)]
+    cmd += ["--num_processes", str(params.world_size())]  # accelerate counts processes over all machines
+    cmd += ["--main_process_port", str(params.main_process_port)]
+    if params.bf16 != "auto":  # auto: each rank's Trainer decides on its own GPU (the config says "no")
+        cmd += ["--mixed_precision", "bf16" if params.bf16 else "no"]
+    if params.num_nodes > 1:
+        cmd += ["--machine_rank", str(machine_rank if machine_rank is not None else 0)]
+        cmd += ["--main_process_ip", main_process_ip or "127.0.0.1"]
+    if params.distributed == "fsdp":
+        wrap = params.fsdp_wrap_class
+        if not wrap:
+            try:
+                wrap = decoder_layer_class(params.model)
+            except (OSError, KeyError, ValueError):
+                wrap = ""  # config not readable here (e.g. offline login node): accelerate wraps _no_split_modules
+        if wrap:
+            cmd += ["--fsdp_transformer_layer_cls_to_wrap", wrap]
+    cmd += ["-m", "ladder.train", "--params", str(params_file), "--input-dir", str(input_dir)]
+    cmd += ["--output-dir", str(output_dir), "--in-process"]
+    return cmd
+
+
+def launch_command_string(command: Sequence[str]) -> str:
+    """Shell form of a launch command; ``$VAR`` arguments stay unquoted so the shell expands them."""
+    return " ".join(arg if arg.startswith("$") and arg[1:].isidentifier() else shlex.quote(arg) for arg in command)
+
+
+def slurm_node_command(params: TrainParams, input_dir: str | Path, output_dir: str | Path) -> list[str]:
+    """One node's launch command inside a SLURM job: node rank and rendezvous address from the shell."""
+    return launch_command(params, input_dir, output_dir, machine_rank="$SLURM_NODEID", main_process_ip="$MASTER_ADDR")
+
+
+def with_this_python(command: Sequence[str]) -> list[str]:
+    """A launch command run by this interpreter's accelerate, not whichever ``accelerate`` comes first on PATH."""
+    return [sys.executable, "-m", "accelerate.commands.launch", *command[2:]]
+
+
+def multinode_command(
+    params: TrainParams, input_dir: str | Path, output_dir: str | Path, env: Mapping[str, str]
+) -> list[str]:
+    """``srun`` running one ``accelerate launch`` per node of the current SLURM allocation (node rank from SLURM).
+
+    Used when the train stage itself runs inside a SLURM job with at least ``num_nodes`` nodes (e.g. an array task
+    of ``ladder launch``); elsewhere multi-node training is refused with a pointer to the sbatch script.
+    """
+    nodes = int(env.get("SLURM_JOB_NUM_NODES") or env.get("SLURM_NNODES") or 0)
+    if "SLURM_JOB_ID" not in env or nodes < params.num_nodes:
+        raise ValueError(
+            f"train: num_nodes={params.num_nodes} needs a SLURM allocation of that many nodes (this process has "
+            f"{nodes or 'none'}); submit `ladder launch` scripts or the script from render_sbatch() "
+            "(python -m ladder.train ... --print-sbatch)"
+        )
+    inner = with_this_python(slurm_node_command(params, input_dir, output_dir))
+    script = (
+        'MASTER_ADDR=$(scontrol show hostnames "$SLURM_JOB_NODELIST" | head -n 1); export MASTER_ADDR; '
+        + launch_command_string(inner)
+    )
+    return ["srun", "--kill-on-bad-exit=1", f"--nodes={params.num_nodes}", "--ntasks-per-node=1", "bash", "-c", script]
+
+
+def render_sbatch(
+    params: TrainParams,
+    input_dir: str | Path,
+    output_dir: str | Path,
+    job_name: str = "ladder-train",
+    partition: str = "",
+    time_limit: str = "48:00:00",
+    cpus_per_task: int = 32,
+) -> str:
+    """A SLURM batch script that runs the launch command on every node: one training run on several nodes.
+
+    The template is ``configs/slurm/train.sbatch``, rendered like the runner's scripts (:mod:`ladder.slurm`).
+    """
+    output_dir = Path(output_dir).resolve()
+    command = slurm_node_command(params, Path(input_dir).resolve(), output_dir)
+    return render_template(
+        TRAIN_TEMPLATE,
+        job_name=job_name,
+        num_nodes=params.num_nodes,
+        gpus_per_node=params.num_processes,
+        cpus_per_task=cpus_per_task,
+        time_limit=time_limit,
+        partition=partition,
+        log_dir=str(output_dir),
+        params_file=shlex.quote(str(output_dir / PARAMS_NAME)),
+        params_json=json.dumps(params.model_dump(mode="json"), indent=2),
+        port=params.main_process_port,
+        launch=shlex.quote(launch_command_string(command)),
+    )
