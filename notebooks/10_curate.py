@@ -25,10 +25,10 @@ experiment: str = "scratch"  # injected by the runner
 profile: str = "scratch"  # injected by the runner
 source: str = "openr1"  # where trajectories come from (openr1 | s1k | s1k-1.1 | synthetic)
 config: str = "default"  # OpenR1-Math-220k config (default | extended)
-local_path: str = ""  # parquet/jsonl file or folder with the source's rows; "" = the Hugging Face hub
-revision: str = ""  # hub revision (tag or commit) of the source dataset; "" = latest
+local_path: str = ""  # parquet/jsonl file or folder with the source's rows; "": the Hugging Face hub
+revision: str = ""  # hub revision (tag or commit) of the source dataset; "": latest
 category: str = "diverse"  # study category, "diverse" (equal parts of the 7) or "all" (no filter) (algebra | number_theory | geometry | calculus | combinatorics | inequalities | logic_and_puzzles | other | diverse | all)
-n: int = 1000  # number of trajectories (= problems) in the dataset
+n: int = 1000  # number of trajectories (one per problem) in the dataset
 length: str = "normal"  # N random / N shortest / N longest by token count (normal | short | long)
 style: str = "r1"  # trace style: DeepSeek-R1 or Gemini Flash Thinking (r1 | gemini)
 similarity: str = "none"  # pick N nearest/farthest to the anchors (none | similar | dissimilar)
@@ -40,7 +40,7 @@ decontaminate: list = ["aime24", "aime25", "math500"]  # benchmarks whose questi
 ngram: int = 8  # word n-gram length for decontamination
 benchmark_files: dict = {}  # benchmark -> local file for decontamination/anchors; others from the hub
 tokenizer: str = "Qwen/Qwen2.5-32B-Instruct"  # tokenizer (path or hub id) that measures trajectory length
-cache_dir: str = ""  # token-count and embedding cache; "" = runs/_cache/curate
+cache_dir: str = ""  # token-count and embedding cache; "": runs/_cache/curate
 seed: int = 0  # picks one trajectory per problem and the random draws
 synthetic_pool_size: int = 4000  # source synthetic: problems generated for the pool
 synthetic_verbosity: str = "mixed"  # source synthetic: trace detail (oneline: the base's answers) (mixed | answer | steps | rechecks | oneline)

@@ -7,6 +7,7 @@ import argparse
 import pytest
 
 from ladder import param_docs, stage_cli
+from ladder.notebook import declared_parameters, read_notebook
 from ladder.params import ParamsError, StageParams
 from ladder.stages import STAGES
 from ladder.tiers import TiersParams
@@ -17,6 +18,9 @@ def test_every_notebook_parameters_cell_is_what_its_params_model_declares(stage)
     # The one consistency check between a model and its notebook: names, order, types, defaults and meanings.
     # `python -m ladder.param_docs --write` (make params-cells) rewrites the cells after a model changes.
     assert param_docs.cell_differences(STAGES[stage]) == []
+    # ... and papermill reads every line of it (a comment with a second "=" once hid four curate params)
+    declared = declared_parameters(read_notebook(STAGES[stage].notebook_path()))
+    assert set(declared) == set(STAGES[stage].model().model_fields) | set(STAGES[stage].runner_keys)
 
 
 def test_a_model_change_shows_as_a_cell_difference_until_rewritten(tmp_path):

@@ -94,6 +94,9 @@ def parameter_lines(model: type[BaseModel]) -> list[str]:
     """One ``name: type = default  # meaning`` line per field of ``model``, in the model's order."""
     lines = []
     for name, field in model.model_fields.items():
+        if "=" in field_help(model, name):
+            # papermill reads `name: type = value  # comment` with a regex that a second "=" breaks
+            raise ValueError(f"{model.__name__}.{name}: its comment may not contain '=' (papermill cannot parse it)")
         default = field.get_default(call_default_factory=True)
         kind = "list" if isinstance(default, tuple) else type(default).__name__
         lines.append(f"{name}: {kind} = {literal(default)}  # {field_help(model, name)}".rstrip(" #"))

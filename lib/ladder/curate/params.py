@@ -38,10 +38,10 @@ class CurateParams(StageParams):
 
     source: Literal["openr1", "s1k", "s1k-1.1", "synthetic"] = "openr1"  # where trajectories come from
     config: Literal["default", "extended"] = "default"  # OpenR1-Math-220k config
-    local_path: str = ""  # parquet/jsonl file or folder with the source's rows; "" = the Hugging Face hub
-    revision: str = ""  # hub revision (tag or commit) of the source dataset; "" = latest
+    local_path: str = ""  # parquet/jsonl file or folder with the source's rows; "": the Hugging Face hub
+    revision: str = ""  # hub revision (tag or commit) of the source dataset; "": latest
     category: Category = "diverse"  # study category, "diverse" (equal parts of the 7) or "all" (no filter)
-    n: int = Field(1000, ge=1)  # number of trajectories (= problems) in the dataset
+    n: int = Field(1000, ge=1)  # number of trajectories (one per problem) in the dataset
     length: Literal["normal", "short", "long"] = "normal"  # N random / N shortest / N longest by token count
     style: Literal["r1", "gemini"] = "r1"  # trace style: DeepSeek-R1 or Gemini Flash Thinking
     similarity: Literal["none", "similar", "dissimilar"] = "none"  # pick N nearest/farthest to the anchors
@@ -53,7 +53,7 @@ class CurateParams(StageParams):
     ngram: int = Field(8, ge=1)  # word n-gram length for decontamination
     benchmark_files: dict[str, str] = {}  # benchmark -> local file for decontamination/anchors; others from the hub
     tokenizer: str = "Qwen/Qwen2.5-32B-Instruct"  # tokenizer (path or hub id) that measures trajectory length
-    cache_dir: str = ""  # token-count and embedding cache; "" = runs/_cache/curate
+    cache_dir: str = ""  # token-count and embedding cache; "": runs/_cache/curate
     seed: int = 0  # picks one trajectory per problem and the random draws
     synthetic_pool_size: int = Field(4000, ge=1)  # source synthetic: problems generated for the pool
     synthetic_verbosity: SyntheticVerbosity = "mixed"  # source synthetic: trace detail (oneline: the base's answers)
