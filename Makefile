@@ -19,27 +19,62 @@ comma := ,
 HAS_GPU := $(shell command -v nvidia-smi >/dev/null 2>&1 && nvidia-smi -L >/dev/null 2>&1 && echo 1)
 # CPU machines get the CPU build of torch (a plain `torch` would pull a multi-GB CUDA build);
 # GPU machines get the CUDA build and vLLM.
-TORCH_SPEC ?= $(if $(HAS_GPU),torch>=2.4$(comma)<2.15,torch==2.13.0)
+TORCH_CPU ?= 2.13.0
+TORCH_SPEC ?= $(if $(HAS_GPU),torch>=2.4$(comma)<2.15,torch==$(TORCH_CPU))
 EXTRAS ?= $(if $(HAS_GPU),dev$(comma)gpu,dev)
 STAMP := $(VENV)/.ladder-setup
+# `make setup` installs exactly the lock of this kind of machine (`make lock` writes both); LOCK=0 installs from
+# pyproject.toml's ranges instead. The marker (lock file and sha256) goes into env.json (ladder.store.lock_info).
+LOCK ?= 1
+LOCK_FILE ?= requirements/$(if $(HAS_GPU),cuda,cpu).lock
+LOCK_MARKER := $(VENV)/.ladder-lock
+SETUP_MODE := $(if $(filter 1,$(LOCK)),$(LOCK_FILE),ranges)
+# an explicit `make setup` reinstalls when the venv was set up in another mode (lock <-> ranges)
+SETUP_FORCE := $(if $(filter setup,$(MAKECMDGOALS)),$(if $(filter $(SETUP_MODE),$(shell cat $(STAMP) 2>/dev/null)),,_reinstall))
+# both locks: Python 3.11, linux x86_64, wheels only. CPU: glibc >= 2.28, torch's CPU build (this machine's pip finds
+# it in /opt/wheels; elsewhere give LOCK_CPU_SOURCE PyTorch's CPU index and --index-strategy unsafe-best-match).
+# CUDA: glibc >= 2.31 (recent vLLM wheels need it), torch's CUDA build from PyPI, the gpu extra.
+UV := $(VENV)/bin/uv
+LOCK_CPU_SOURCE ?= --find-links /opt/wheels
+LOCK_ARGS := --python-version 3.11 --only-binary :all: --custom-compile-command "make lock" -q
+norm_names = grep -E '^[A-Za-z0-9]' | sed -E 's/[ =@;].*//; s/[-_.]+/-/g' | tr A-Z a-z | sort -u
 RUN_ARGS = --profile $(PROFILE) $(if $(EXP),--exp $(EXP)) $(foreach s,$(SET),--set $(s)) $(if $(FORCE),--force)
 
-.PHONY: help setup reproduce smoke base-model calibrate curate train sample grade tiers ablations book test test-gpu bench lint format params-cells check clean distclean
+.PHONY: help setup lock reproduce smoke base-model calibrate curate train sample grade tiers ablations book test test-gpu test-kill bench lint format params-cells check clean distclean
 
 help: ## list the targets
 	@echo "usage: make TARGET [PROFILE=laptop] [EXP=name,name] [SET='stage.key=value ...'] [FORCE=1]"
 	@grep -E '^[a-zA-Z_ -]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  %-10s %s\n", $$1, $$2}' | sed 's/^  curate train sample grade tiers ablations/  curate | train | sample | grade | tiers | ablations\n            /'
 
-setup: $(STAMP) ## create .venv, install torch, the package and dev tools, register the Jupyter kernel (idempotent)
+setup: $(STAMP) ## create .venv from requirements/{cpu,cuda}.lock (LOCK=0: pyproject's ranges), register the Jupyter kernel (idempotent)
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml $(if $(filter 1,$(LOCK)),$(LOCK_FILE)) $(SETUP_FORCE)
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
+ifeq ($(LOCK),1)
+	$(PY) -m pip install -q -r $(LOCK_FILE)
+	$(PY) -m pip install -q --no-deps -e .
+	@extra=$$(comm -23 <($(PY) -m pip freeze --exclude-editable | $(norm_names)) <(cat $(LOCK_FILE) | $(norm_names))); \
+	if [ -n "$$extra" ]; then echo "not in $(LOCK_FILE), uninstalling:" $$extra; $(PY) -m pip uninstall -q -y $$extra; fi
+	@printf '{"file": "%s", "sha256": "%s"}\n' $(LOCK_FILE) $$(sha256sum $(LOCK_FILE) | cut -d' ' -f1) > $(LOCK_MARKER)
+else
 	$(PY) -m pip install -q "$(TORCH_SPEC)"
 	$(PY) -m pip install -q -e ".[$(EXTRAS)]"
+	@rm -f $(LOCK_MARKER)
+endif
 	$(PY) -m ipykernel install --sys-prefix --name ladder --display-name ladder >/dev/null
-	@touch $@
-	@echo "setup done: $(VENV) ($(if $(HAS_GPU),GPU,CPU) build of torch)"
+	@echo "$(SETUP_MODE)" > $@
+	@echo "setup done: $(VENV) ($(if $(HAS_GPU),GPU,CPU) build of torch; $(if $(filter 1,$(LOCK)),from $(LOCK_FILE),from pyproject.toml's ranges))"
+
+_reinstall:
+
+lock: ## rewrite requirements/cpu.lock and requirements/cuda.lock from pyproject.toml (uv pip compile), then: make setup
+	@test -x $(UV) || { test -x $(PY) || $(PYTHON) -m venv $(VENV); $(PY) -m pip install -q "uv>=0.9,<1"; }
+	@mkdir -p requirements
+	echo "torch==$(TORCH_CPU)+cpu" | $(UV) pip compile pyproject.toml - --extra dev $(LOCK_CPU_SOURCE) \
+	    --python-platform x86_64-manylinux_2_28 $(LOCK_ARGS) -o requirements/cpu.lock
+	$(UV) pip compile pyproject.toml --extra dev --extra gpu --python-platform x86_64-manylinux_2_31 $(LOCK_ARGS) \
+	    -o requirements/cuda.lock
 
 reproduce: setup ## run every stage of PROFILE (default laptop) for EXP (default: the profile's list), then the book
 	$(LADDER) run $(RUN_ARGS)
@@ -69,6 +104,9 @@ test: setup ## run the test suite (CPU; GPU tests skip)
 
 test-gpu: setup ## run only the GPU tests (needs CUDA and vLLM)
 	$(PY) -m pytest -q -m gpu $(PYTEST_ARGS)
+
+test-kill: setup ## the smoke book SIGKILLed at nine points and resumed equals an uninterrupted run (~6 min)
+	$(PY) -m pytest -q -s -m kill $(PYTEST_ARGS)
 
 bench: setup ## run the benchmarks in bench/ (numbers in runs/bench/*.json)
 	@for b in bench/bench_*.py; do echo "== $$b"; $(PY) $$b; done

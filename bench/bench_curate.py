@@ -1,14 +1,19 @@
 """Benchmark: curate N = 1,000 from a 100,000-problem OpenR1-format pool, cold and served from the cache.
 
-Runs the real stage (datasets loader on a local parquet file, filters, decontamination when the
-benchmark files are at hand, token counting, selection, files) twice with the same params: the first
-run counts every pool trajectory's tokens, the second reads them from the cache. Also times the
-batched token counter against a per-text tokenizer loop on a sample. Writes runs/bench/curate.json.
+Runs the real stage (datasets loader on a local parquet file, filters, decontamination against the
+AIME 2024/2025 and MATH-500 files in --benchmarks, token counting, selection, files) twice with the
+same params: the first run counts every pool trajectory's tokens, the second reads them from the
+cache. Also times the batched token counter against a per-text tokenizer loop on a sample. Writes
+runs/bench/curate.json.
 
 Usage::
 
     .venv/bin/python bench/bench_curate.py            # about 3-4 minutes on 2 cores
     .venv/bin/python bench/bench_curate.py --rows 20000
+    .venv/bin/python bench/bench_curate.py --benchmarks DIR   # DIR/{aime24,aime25,math500}.jsonl
+
+--benchmarks defaults to tests/fixtures/benchmarks, whose math500.jsonl holds the first 50 of the 500
+MATH-500 rows; give a folder with the whole file to decontaminate against all of them.
 
 Reference (2 cores, 100,000 rows, tiny 512-token BPE): cold 42 s, most of it token counting; cached
 1.6 s (about 27x); per-text tokenizer loop / batched 2.6x. Under load from other jobs (load average
@@ -42,7 +47,17 @@ def main() -> int:
     parser.add_argument("--rows", type=int, default=100_000, help="problems in the synthetic pool")
     parser.add_argument("--n", type=int, default=1000, help="trajectories to select")
     parser.add_argument("--sample", type=int, default=2000, help="texts for the batched vs per-text comparison")
+    parser.add_argument(
+        "--benchmarks",
+        type=Path,
+        default=ROOT / "tests" / "fixtures" / "benchmarks",
+        help="folder of aime24.jsonl, aime25.jsonl and math500.jsonl to decontaminate against",
+    )
     args = parser.parse_args()
+    files = {b: args.benchmarks / f"{b}.jsonl" for b in ("aime24", "aime25", "math500")}
+    missing = [str(f) for f in files.values() if not f.is_file()]
+    if missing:
+        parser.error(f"benchmark files not found: {', '.join(missing)}")
 
     work = Path(tempfile.mkdtemp(prefix="bench_curate_"))
     t0 = time.perf_counter()
@@ -52,8 +67,6 @@ def main() -> int:
     setup_s = time.perf_counter() - t0
     print(f"setup: {args.rows} rows written to {source} ({source.stat().st_size / 1e6:.0f} MB) in {setup_s:.1f}s")
 
-    files = {b: paths.SHARED_DATA_DIR / f"{b}.jsonl" for b in ("aime24", "aime25", "math500")}
-    have_benchmarks = all(f.is_file() for f in files.values())
     params = CurateParams(
         local_path=str(source),
         tokenizer=str(tokenizer_dir),
@@ -61,8 +74,8 @@ def main() -> int:
         category="diverse",
         n=args.n,
         length="long",
-        decontaminate=list(files) if have_benchmarks else [],
-        benchmark_files={k: str(v) for k, v in files.items()} if have_benchmarks else {},
+        decontaminate=list(files),
+        benchmark_files={k: str(v) for k, v in files.items()},
     )
     timings = {}
     for label in ("cold", "cached"):

@@ -1,17 +1,19 @@
-"""Shared fixtures: the benchmark files in ../shared/data, a tiny real model, GPU skipping."""
+"""Shared fixtures: the benchmark files in tests/fixtures/benchmarks, a tiny real model, GPU skipping."""
 
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 import pytest
-
-from ladder import paths
 
 os.environ.setdefault("TQDM_DISABLE", "1")
 os.environ.setdefault("HF_DATASETS_DISABLE_PROGRESS_BARS", "1")
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+# AIME 2024/2025 and MATH-500 files in the project (tests/fixtures/benchmarks/README.md: origin, subsets, licenses)
+BENCHMARK_DIR = Path(__file__).resolve().parent / "fixtures" / "benchmarks"
 
 
 def _has_cuda() -> bool:
@@ -32,11 +34,9 @@ def pytest_collection_modifyitems(config, items):
 
 
 @pytest.fixture(scope="session")
-def shared_data():
-    """../shared/data beside the checkout (benchmark files); tests using it skip in a user's clone."""
-    if not paths.SHARED_DATA_DIR.is_dir():
-        pytest.skip(f"benchmark files not found at {paths.SHARED_DATA_DIR} (only present in the project's workspace)")
-    return paths.SHARED_DATA_DIR
+def benchmark_dir() -> Path:
+    """The folder of benchmark files in the project: aime24, aime25, aimo_validation_aime and math500 .jsonl."""
+    return BENCHMARK_DIR
 
 
 @pytest.fixture(scope="session")

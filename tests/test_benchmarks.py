@@ -65,7 +65,7 @@ def test_docs_are_joined_by_contest_and_number_not_by_position():
     assert canonical_question_id("aime24", "doc", {"ID": "2024-II-4", "Problem": "edited text", "Answer": 33}) == "84"
     # gneubig-style rows: year / part / number fields
     assert canonical_question_id("aime24", "doc", {"Year": 2024, "Part": "II", "Problem Number": 4}) == "84"
-    # our shared file's contest field carries the year
+    # our aime24.jsonl's contest field carries the year
     assert canonical_question_id("aime24", "doc", {"contest": "2024-I", "number": 4}) == "69"
     # a bare numeric id is read as an AI-MO id only when nothing else identifies the row
     assert canonical_question_id("aime24", "doc", {"id": 62, "problem": "unknown text"}) == "62"
@@ -75,8 +75,8 @@ def test_docs_are_joined_by_contest_and_number_not_by_position():
         canonical_question_id("aime24", "doc", {"problem": "What is 1+1?"})
 
 
-def test_problem_text_hash_survives_whitespace_and_prompt_templates(shared_data):
-    rows = [json.loads(line) for line in (shared_data / "aime24.jsonl").read_text().splitlines()]
+def test_problem_text_hash_survives_whitespace_and_prompt_templates(benchmark_dir):
+    rows = [json.loads(line) for line in (benchmark_dir / "aime24.jsonl").read_text().splitlines()]
     text = rows[5]["problem"]
     assert canonical_question_id("aime24", "problem", "  " + text.replace(" ", "  ") + "\n") == "65"
     assert canonical_question_id("aime24", "problem", f"Question: {text}\nAnswer:") == "65"
@@ -86,24 +86,24 @@ def test_problem_text_hash_survives_whitespace_and_prompt_templates(shared_data)
     edited = text.replace("the", "teh", 2)
     with pytest.raises(BenchmarkError):
         canonical_question_id("aime24", "problem", edited)
-    problems = benchmarks.load_benchmark("aime24", shared_data / "aime24.jsonl")
+    problems = benchmarks.load_benchmark("aime24", benchmark_dir / "aime24.jsonl")
     assert canonical_question_id("aime24", "problem", edited, problems) == "65"
 
 
-def test_load_aime24_from_local_files(shared_data):
-    frame = benchmarks.load_benchmark("aime24", shared_data / "aime24.jsonl")
+def test_load_aime24_from_local_files(benchmark_dir):
+    frame = benchmarks.load_benchmark("aime24", benchmark_dir / "aime24.jsonl")
     assert frame["question_id"].tolist() == [str(i) for i in range(60, 90)]
     assert {"problem", "answer", "year", "contest", "number", "study_tier"} <= set(frame.columns)
     assert frame.set_index("question_id").loc["67", "answer"] == "25"  # "025" in AI-MO
     assert frame["problem"].str.len().min() > 50
-    # the 90-row AI-MO file (2022-2024) gives the same 30 rows in the same order
-    full = benchmarks.load_benchmark("aime24", shared_data / "aimo_validation_aime.jsonl")
+    # an AI-MO file with other years (the fixture: 2023 ids 55..59 and 2024) gives the same 30 rows in order
+    full = benchmarks.load_benchmark("aime24", benchmark_dir / "aimo_validation_aime.jsonl")
     pd.testing.assert_frame_equal(full.drop(columns="source_answer"), frame.drop(columns="source_answer"))
     assert full.set_index("question_id").loc["67", "source_answer"] == "025"
 
 
-def test_local_file_checked_against_registry(shared_data, tmp_path):
-    rows = [json.loads(line) for line in (shared_data / "aime24.jsonl").read_text().splitlines()]
+def test_local_file_checked_against_registry(benchmark_dir, tmp_path):
+    rows = [json.loads(line) for line in (benchmark_dir / "aime24.jsonl").read_text().splitlines()]
     wrong = [dict(r) for r in rows]
     wrong[3]["answer"] = "999"
     (tmp_path / "wrong.jsonl").write_text("".join(json.dumps(r) + "\n" for r in wrong))
@@ -117,16 +117,16 @@ def test_local_file_checked_against_registry(shared_data, tmp_path):
         benchmarks.load_benchmark("aime24", tmp_path / "broken.jsonl")
 
 
-def test_load_aime25_and_math500(shared_data):
-    aime25 = benchmarks.load_benchmark("aime25", shared_data / "aime25.jsonl")
+def test_load_aime25_and_math500(benchmark_dir):
+    aime25 = benchmarks.load_benchmark("aime25", benchmark_dir / "aime25.jsonl")
     assert aime25["question_id"].tolist() == [str(i) for i in range(1, 31)]
     assert canonical_question_id("aime25", "aime_id", "2025-II-1") == "16"
     assert canonical_question_id("aime25", "matharena", 30) == "30"
-    math500 = benchmarks.load_benchmark("math500", shared_data / "math500.jsonl")
-    assert len(math500) == 500 and math500["question_id"].is_unique
+    math500 = benchmarks.load_benchmark("math500", benchmark_dir / "math500.jsonl")
+    assert len(math500) == 50 and math500["question_id"].is_unique  # the fixture: the first 50 of 500 rows
     assert math500.loc[0, "question_id"] == "test/precalculus/807.json"
     assert {"subject", "level"} <= set(math500.columns)
-    answers = benchmarks.benchmark_answers("math500", shared_data / "math500.jsonl")
+    answers = benchmarks.benchmark_answers("math500", benchmark_dir / "math500.jsonl")
     assert answers["test/precalculus/807.json"] == r"\left( 3, \frac{\pi}{2} \right)"
 
 

@@ -384,11 +384,11 @@ def test_another_tokenizer_never_reads_the_first_ones_cache(tmp_path):
 # --- decontamination -------------------------------------------------------------------------------
 
 
-def test_decontamination_removes_benchmark_questions_and_reports_the_match(shared_data):
+def test_decontamination_removes_benchmark_questions_and_reports_the_match(benchmark_dir):
     from ladder.benchmarks import load_benchmark
 
-    aime24 = load_benchmark("aime24", shared_data / "aime24.jsonl")
-    math500 = load_benchmark("math500", shared_data / "math500.jsonl")
+    aime24 = load_benchmark("aime24", benchmark_dir / "aime24.jsonl")
+    math500 = load_benchmark("math500", benchmark_dir / "math500.jsonl")
     copied = aime24.iloc[3]
     problems = [
         "Reworded: " + copied["problem"].upper() + " Give your answer mod 1000.",  # case and context differ
@@ -475,7 +475,7 @@ def test_pool_cache_is_reused_and_keyed_by_the_source_content(rows, base, tmp_pa
     )
 
 
-def test_bad_benchmark_names_fail_before_any_loading(base, tmp_path, shared_data):
+def test_bad_benchmark_names_fail_before_any_loading(base, tmp_path, benchmark_dir):
     missing_source = base.model_copy(update={"local_path": str(tmp_path / "not_there.parquet")})
     with pytest.raises(ValueError, match="unknown benchmark 'aime2024'"):
         curate_stage(missing_source.model_copy(update={"decontaminate": ["aime2024"]}), tmp_path / "x")
@@ -483,7 +483,7 @@ def test_bad_benchmark_names_fail_before_any_loading(base, tmp_path, shared_data
         update={
             "similarity": "similar",
             "anchor_tiers": ["medium", "hardest"],
-            "benchmark_files": {"aime24": str(shared_data / "aime24.jsonl")},
+            "benchmark_files": {"aime24": str(benchmark_dir / "aime24.jsonl")},
         }
     )
     with pytest.raises(CurationError, match=r"unknown tier\(s\) \['hardest'\]"):
@@ -498,10 +498,10 @@ def test_stage_refuses_too_large_n_with_the_pool_size(base, tmp_path):
     assert not (tmp_path / "x" / "dataset.parquet").exists()
 
 
-def test_stage_decontaminates_and_selects_by_similarity(rows, tiny_model_dir, tmp_path, shared_data):
+def test_stage_decontaminates_and_selects_by_similarity(rows, tiny_model_dir, tmp_path, benchmark_dir):
     from ladder.benchmarks import load_benchmark
 
-    aime24 = load_benchmark("aime24", shared_data / "aime24.jsonl")
+    aime24 = load_benchmark("aime24", benchmark_dir / "aime24.jsonl")
     anchors = aime24[aime24["study_tier"].isin(["medium", "hard"])]
 
     def usable(row, problem):
@@ -535,7 +535,7 @@ def test_stage_decontaminates_and_selects_by_similarity(rows, tiny_model_dir, tm
         n=20,
         similarity="similar",
         embedder="tfidf",
-        benchmark_files={name: str(shared_data / f"{name}.jsonl") for name in ("aime24", "aime25", "math500")},
+        benchmark_files={name: str(benchmark_dir / f"{name}.jsonl") for name in ("aime24", "aime25", "math500")},
     )
     similar = curate_stage(params, tmp_path / "sim")
     removed = similar.removed

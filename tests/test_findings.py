@@ -196,7 +196,7 @@ def test_bad_thresholds_in_a_claims_file_name_the_file_line_and_key(tmp_path):
     bad.write_text(text.replace("target: 0.9  #", "targte: 0.9  #"))
     with pytest.raises(
         findings.ClaimsError,
-        match=r"claims.yaml:\d+: key 'findings.0'.*finding 1 \(rule medium\): thresholds.target: Field required",
+        match=r"claims.yaml:\d+: key 'findings.0.thresholds.targte': finding 1 \(rule medium\): thresholds.target: Field required",
     ):
         findings.load_claims(bad)
     bad.write_text(text.replace("coverage_min: 0.85", "coverage_min: 85.0"))

@@ -177,8 +177,8 @@ def test_duplicates_unknown_questions_and_formats(tmp_path):
 
 
 @pytest.fixture(scope="module")
-def aime_rows(shared_data):
-    return [json.loads(line) for line in (shared_data / "aime24.jsonl").read_text().splitlines()]
+def aime_rows(benchmark_dir):
+    return [json.loads(line) for line in (benchmark_dir / "aime24.jsonl").read_text().splitlines()]
 
 
 TEMPLATE = "Solve the following math problem efficiently and clearly. Think step by step before answering.\n\n{}"
@@ -340,19 +340,19 @@ def test_answers_that_contradict_the_registry_reveal_a_wrong_mapping(tmp_path):
         read_results([wrong_target], "lm-eval", model="m")
 
 
-def test_benchmark_without_registry_checks_ids_against_its_problems(tmp_path, shared_data):
+def test_benchmark_without_registry_checks_ids_against_its_problems(tmp_path, benchmark_dir):
     doc = {"problem": "Convert the point", "answer": "x", "unique_id": "test/precalculus/807.json"}
     path = write_lm_eval(
         tmp_path / "m", "math500", [lm_eval_line(0, doc, [r"\boxed{\left( 3, \frac{\pi}{2} \right)}"])]
     )
     frame = read_results(
-        [path], "lm-eval", model="m", benchmark="math500", benchmark_path=shared_data / "math500.jsonl"
+        [path], "lm-eval", model="m", benchmark="math500", benchmark_path=benchmark_dir / "math500.jsonl"
     )
     assert frame["question_id"].tolist() == ["test/precalculus/807.json"]
     assert grade.grade_frame(frame)["correct"].tolist() == [True]
     bad = write_lm_eval(tmp_path / "b", "math500", [lm_eval_line(0, {**doc, "unique_id": "test/x/1.json"}, ["1"])])
     with pytest.raises(IngestError, match=r":1: question id 'test/x/1.json' is not a question of benchmark 'math500'"):
-        read_results([bad], "lm-eval", model="m", benchmark="math500", benchmark_path=shared_data / "math500.jsonl")
+        read_results([bad], "lm-eval", model="m", benchmark="math500", benchmark_path=benchmark_dir / "math500.jsonl")
 
 
 def test_other_years_of_the_aime_task_are_an_error_or_dropped_with_a_warning(tmp_path):

@@ -6,17 +6,8 @@ import re
 import subprocess
 
 import tomllib
-import yaml
 
 from ladder import paths
-
-
-def test_environment_yml_installs_what_pyproject_declares():
-    project = tomllib.loads((paths.ROOT / "pyproject.toml").read_text())["project"]
-    env = yaml.safe_load((paths.ROOT / "environment.yml").read_text())
-    pip = next(d["pip"] for d in env["dependencies"] if isinstance(d, dict))
-    declared = {*project["dependencies"], *project["optional-dependencies"]["dev"], "-e ."}
-    assert set(pip) == declared, "run: .venv/bin/python scripts/sync_environment.py"
 
 
 def test_gitignore_keeps_the_package_and_ignores_outputs():

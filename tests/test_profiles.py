@@ -175,7 +175,7 @@ def test_study_logs_profile_analyses_a_folder_of_lm_eval_logs(plans):
 
 
 @pytest.mark.slow
-def test_study_logs_profile_rebuilds_tiers_ablations_and_the_study_comparison(shared_data, tmp_path):
+def test_study_logs_profile_rebuilds_tiers_ablations_and_the_study_comparison(benchmark_dir, tmp_path):
     solved = {
         "Qwen__Qwen2.5-32B-Instruct": {"easy"},
         "simplescaling__s1.1-32B": {"easy", "medium"},
@@ -188,7 +188,7 @@ def test_study_logs_profile_rebuilds_tiers_ablations_and_the_study_comparison(sh
         "sunyiyou__openr1_diverse_500_lg": {"easy", "medium"},
         "sunyiyou__openr1_lg_2k_ep4": {"easy", "medium", "hard"},
     }
-    write_panel_logs(tmp_path / "logs", shared_data / "aime24.jsonl", solved)
+    write_panel_logs(tmp_path / "logs", benchmark_dir / "aime24.jsonl", solved)
     overrides = [f"grade.inputs=[{tmp_path / 'logs'}]", "tiers.n_bootstrap=50"]
     plan = load_plan("study_logs", overrides=overrides)
     results = {f"{r.experiment}/{r.stage}": r for r in run_plan(plan, runs_dir=tmp_path / "runs", echo=False)}

@@ -12,9 +12,9 @@ from tests.lm_eval_logs import write_panel_logs
 pytestmark = pytest.mark.slow
 
 
-def test_results_profile_grades_a_folder_of_logs_and_tiers_it(shared_data, tmp_path):
+def test_results_profile_grades_a_folder_of_logs_and_tiers_it(benchmark_dir, tmp_path):
     panel = {"org__base": {"easy"}, "org__sft": {"easy", "medium"}, "org__big": {"easy", "medium", "hard"}}
-    logs = write_panel_logs(tmp_path / "logs", shared_data / "aime24.jsonl", panel)
+    logs = write_panel_logs(tmp_path / "logs", benchmark_dir / "aime24.jsonl", panel)
     overrides = [
         f"grade.inputs=[{tmp_path / 'logs'}]",
         "tiers.base_models=[org/base]",

@@ -172,6 +172,7 @@ def test_stage_killed_mid_run_leaves_nothing_trusted_and_reruns(tmp_path):
     assert not (partial / "value.json").exists()
     final = partial.with_name(partial.name.removesuffix(".partial"))
     assert not final.exists() and not store.is_complete(partial)
+    (partial / ".value.999999.tmp.json").write_text("{")  # an atomic write the kill cut short
     # the same params re-run into the same stage folder and finish it
     rerun = subprocess.run(
         [sys.executable, str(script), str(tmp_path / "runs"), "make.sleep_s=5"],
@@ -184,6 +185,7 @@ def test_stage_killed_mid_run_leaves_nothing_trusted_and_reruns(tmp_path):
     assert rerun.returncode == 0, rerun.stderr
     assert store.is_complete(final) and not partial.exists()
     assert json.loads((final / "value.json").read_text()) == 3
+    assert not list(final.glob(".*.tmp*"))  # left behind, not published
 
 
 def test_code_hash_follows_ladder_imports(tmp_path):
@@ -271,3 +273,95 @@ def test_progress_lines_while_stages_run_none_after_they_end_and_none_without_ec
     quiet = run_plan(plan, echo=False, **{**options, "runs_dir": tmp_path / "quiet"})
     assert [r.status for r in quiet] == ["done", "done"]
     assert capsys.readouterr().out == ""
+
+
+# --- two runs at once on the same runs/ (ladder.runlock) ---------------------------------------------------------
+
+RUN_SCRIPT = textwrap.dedent("""
+    import json
+    import sys
+    from pathlib import Path
+    from ladder.params import load_plan
+    from ladder.run import run_plan
+    from tests.fixtures import stages as fx
+    plan = load_plan("fixture", ["one"], sys.argv[2:], stages=fx.STAGES, params_dir=fx.PARAMS)
+    results = run_plan(plan, stages=fx.STAGES, notebooks_dir=fx.NOTEBOOKS, runs_dir=Path(sys.argv[1]))
+    print("RESULTS " + json.dumps({f"{r.experiment}/{r.stage}": [r.status, r.dir] for r in results}), flush=True)
+""")
+
+
+def _start_run(tmp_path: Path, name: str, *overrides: str) -> tuple[subprocess.Popen, Path]:
+    """A runner of the fixture book (experiment one, then the panel) in its own process group, output in a file."""
+    script = tmp_path / "run_fixture.py"
+    script.write_text(RUN_SCRIPT)
+    log = tmp_path / f"{name}.log"
+    with open(log, "w") as out:
+        proc = subprocess.Popen(
+            [sys.executable, str(script), str(tmp_path / "runs"), *overrides],
+            env={**os.environ, "PYTHONPATH": str(paths.ROOT)},
+            cwd=paths.ROOT,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    return proc, log
+
+
+def _wait_for(condition, proc: subprocess.Popen, what: str, timeout_s: float = 120) -> None:
+    deadline = time.time() + timeout_s
+    while not condition():
+        assert time.time() < deadline and proc.poll() is None, f"{what} never happened"
+        time.sleep(0.1)
+
+
+def _results(log: Path) -> dict[str, list[str]]:
+    (line,) = [line for line in log.read_text().splitlines() if line.startswith("RESULTS ")]
+    return json.loads(line.removeprefix("RESULTS "))
+
+
+def test_two_runs_at_once_take_turns_and_agree(tmp_path):
+    """`make reproduce` started twice: the second waits for the first, then finds every stage complete."""
+    exp_dir = tmp_path / "runs" / "fixture" / "one"
+    first, first_log = _start_run(tmp_path, "first", "make.sleep_s=3")
+    _wait_for(lambda: list(exp_dir.glob("10_make-*.partial/started")), first, "the first run's stage")
+    second, second_log = _start_run(tmp_path, "second", "make.sleep_s=3")
+    assert first.wait(timeout=300) == 0, first_log.read_text()
+    assert second.wait(timeout=300) == 0, second_log.read_text()
+    said = second_log.read_text()
+    assert re.search(
+        rf"\[ladder\] waiting for another run of profile fixture \(pid {first.pid}, holding \w+\) \.\.\.", said
+    )
+    assert "waiting" not in first_log.read_text()
+    done, again = _results(first_log), _results(second_log)
+    assert list(done) == list(again) == ["one/make", "one/double", "_panel/total"]
+    assert {status for status, _ in done.values()} == {"done"} and {status for status, _ in again.values()} == {
+        "cached"
+    }
+    assert {k: d for k, (_, d) in done.items()} == {k: d for k, (_, d) in again.items()}
+    assert all(store.is_complete(Path(d)) for _, d in done.values())
+    assert json.loads((Path(done["_panel/total"][1]) / "total.json").read_text()) == 100 + 3 * 2
+    assert not list((tmp_path / "runs").rglob("*.partial"))
+    latest = store.read_json(store.last_run_path("fixture", tmp_path / "runs"))
+    assert [r["dir"] for r in latest["results"]] == [d for _, d in done.values()]
+
+
+def test_a_killed_run_does_not_block_the_next_one(tmp_path):
+    """The kernel drops the lock of a run killed with SIGKILL: a run waiting on it goes on at once."""
+    exp_dir = tmp_path / "runs" / "fixture" / "one"
+    holder, _ = _start_run(tmp_path, "holder", "make.sleep_s=120")
+    _wait_for(lambda: list(exp_dir.glob("10_make-*.partial/started")), holder, "the holder's stage")
+    waiter, waiter_log = _start_run(tmp_path, "waiter", "make.value=7")  # another stage of the same experiment
+    _wait_for(lambda: "waiting for another run" in waiter_log.read_text(), waiter, "the second run's wait")
+    killed = time.time()
+    os.killpg(holder.pid, signal.SIGKILL)  # the runner and its kernel, as `kill -9` of a whole make would
+    holder.wait()
+    assert waiter.wait(timeout=120) == 0, waiter_log.read_text()
+    assert time.time() - killed < 60  # it ran three stages, not the holder's two minutes of sleep
+    assert "released" in waiter_log.read_text()
+    results = _results(waiter_log)
+    assert [status for status, _ in results.values()] == ["done"] * 3
+    assert json.loads((Path(results["one/make"][1]) / "value.json").read_text()) == 7
+    third, third_log = _start_run(tmp_path, "third", "make.value=7")  # nobody holds a lock now: no wait at all
+    assert third.wait(timeout=120) == 0, third_log.read_text()
+    assert "waiting" not in third_log.read_text()
+    assert {status for status, _ in _results(third_log).values()} == {"cached"}

@@ -500,7 +500,7 @@ def test_openai_key_comes_from_the_named_env_var(tmp_path, monkeypatch):
 # --- notebook -------------------------------------------------------------------------------------------
 
 
-def test_notebook_30_sample_runs_on_the_tiny_model(tiny_model_dir, shared_data, tmp_path):
+def test_notebook_30_sample_runs_on_the_tiny_model(tiny_model_dir, benchmark_dir, tmp_path):
     from ladder import paths
     from ladder.run import execute_notebook
     from ladder.stages import STAGES
@@ -509,7 +509,7 @@ def test_notebook_30_sample_runs_on_the_tiny_model(tiny_model_dir, shared_data, 
     parameters = {
         "model": str(tiny_model_dir),
         "benchmark": "aime24",
-        "benchmark_path": str(shared_data / "aime24.jsonl"),
+        "benchmark_path": str(benchmark_dir / "aime24.jsonl"),
         "question_ids": ["60", "84"],
         "n": 2,
         "max_new_tokens": 16,

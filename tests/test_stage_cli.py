@@ -1,4 +1,7 @@
-"""Each parameter declared once: the params model's comments drive the notebook cells and every stage command."""
+"""Each parameter declared once: the params model's comments drive the notebook cells and every stage command.
+
+Bad values given to a stage command, and the form of its errors: tests/test_bad_inputs.py.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +11,7 @@ import pytest
 
 from ladder import param_docs, stage_cli
 from ladder.notebook import declared_parameters, read_notebook
-from ladder.params import ParamsError, StageParams
+from ladder.params import StageParams
 from ladder.stages import STAGES
 from ladder.tiers import TiersParams
 
@@ -70,19 +73,6 @@ def test_file_then_flags_then_set_win_in_that_order(tmp_path):
     flat = tmp_path / "flat.json"
     flat.write_text('{"irt_model": "2pl"}')  # a flat JSON block, as write_params writes one
     assert stage_cli.params_from_args(parse("tiers", ["--params", str(flat)]), "tiers").irt_model == "2pl"
-
-
-def test_errors_name_where_the_bad_value_came_from(tmp_path, capsys):
-    params = tmp_path / "p.yaml"
-    params.write_text("tiers:\n  seed: 1\n  exh_rul: every_model\n")
-    with pytest.raises(ParamsError, match=r"p.yaml:3: key 'exh_rul': Extra inputs"):
-        stage_cli.params_from_args(parse("tiers", ["--params", str(params)]), "tiers")
-    with pytest.raises(ParamsError, match=r"--easy-threshold: key 'easy_threshold'"):
-        stage_cli.params_from_args(parse("tiers", ["--easy-threshold", "lots"]), "tiers")
-    with pytest.raises(ParamsError, match=r"this command takes tiers params, not sample"):
-        stage_cli.params_from_args(parse("tiers", ["--set", "sample.n=4"]), "tiers")
-    code = stage_cli.run_command("tiers", lambda: stage_cli.params_from_args(parse("tiers", ["--seed", "x"]), "tiers"))
-    assert code == 2 and capsys.readouterr().err.startswith("ladder tiers: error: invalid params for TiersParams")
 
 
 def test_a_flag_the_command_already_uses_stays_settable_with_set():

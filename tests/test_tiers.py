@@ -449,10 +449,10 @@ def test_question_accuracy_has_wilson_cis_per_model_and_question(panel):
     assert row["accuracy"] == pytest.approx(analysis.accuracy.loc["75", "sft1"])
 
 
-def test_lm_eval_logs_through_ingest_grade_and_tiers(shared_data, tmp_path):
+def test_lm_eval_logs_through_ingest_grade_and_tiers(benchmark_dir, tmp_path):
     """The issue's 'done when': lm-eval sample logs of a panel -> ladder ingest -> ladder grade -> ladder tiers."""
     graded_files = []
-    for model, log in write_panel_logs(tmp_path, shared_data / "aime24.jsonl").items():
+    for model, log in write_panel_logs(tmp_path, benchmark_dir / "aime24.jsonl").items():
         samples, graded = tmp_path / model / "samples.parquet", tmp_path / model / "graded.parquet"
         assert cli.main(["ingest", "--format", "lm-eval", str(log), "--out", str(samples), "--model", model]) == 0
         assert cli.main(["grade", str(samples), "--out", str(graded)]) == 0

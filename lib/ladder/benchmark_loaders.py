@@ -11,7 +11,7 @@ all of them by name.
 Usage::
 
     from ladder.benchmark_loaders import read_local_table
-    frame = read_local_table(Path("../shared/data/aime24.jsonl"))
+    frame = read_local_table(Path("tests/fixtures/benchmarks/aime24.jsonl"))
 """
 
 from __future__ import annotations

@@ -12,7 +12,7 @@ Usage::
 
     from ladder import benchmarks
     frame = benchmarks.load_benchmark("aime24")                        # hub
-    frame = benchmarks.load_benchmark("aime24", "../shared/data/aime24.jsonl")
+    frame = benchmarks.load_benchmark("aime24", "tests/fixtures/benchmarks/aime24.jsonl")  # local file
     benchmarks.canonical_question_id("aime24", "lm_eval_aime_2024", 5)   # -> "65"
     benchmarks.canonical_question_id("aime24", "aime_id", "2024-I-1")    # -> "60"
     benchmarks.study_tiers()["62"]                                      # -> "exh"

@@ -21,6 +21,7 @@ from __future__ import annotations
 import argparse
 import re
 import shutil
+import sys
 import tempfile
 from pathlib import Path
 
@@ -186,7 +187,7 @@ def cmd_book(args: argparse.Namespace) -> int:
     try:
         print(build_book(args.profile))
     except FileNotFoundError as exc:
-        print(f"ladder: {exc}")
+        print(f"ladder book: error: {exc}", file=sys.stderr)
         return 2
     return 0
 

@@ -7,6 +7,11 @@ Usage::
     ladder ingest --format lm-eval samples_*.jsonl --out samples.parquet
     ladder grade samples.parquet --out graded.parquet
     ladder tiers graded.parquet --out DIR
+
+Every command reports bad input the same way: ``ladder COMMAND: error: MESSAGE`` on stderr and exit code 2 (the
+form argparse gives its own usage errors). :func:`main` does it once for all of them
+(:func:`ladder.stage_cli.run_command`): a command lets a :class:`ParamsError` or any other ``ValueError`` or
+``OSError`` (a missing file) go up, and its message says where the fault is.
 """
 
 from __future__ import annotations
@@ -14,6 +19,8 @@ from __future__ import annotations
 import argparse
 import importlib
 import sys
+
+from ladder.stage_cli import run_command
 
 # Modules that contribute sub-commands; imported lazily so `ladder --help` stays fast.
 COMMAND_MODULES = (
@@ -41,7 +48,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    return int(args.func(args) or 0)
+    return run_command(args.command, lambda: args.func(args))
 
 
 if __name__ == "__main__":

@@ -326,7 +326,7 @@ def cmd_estimate(args: argparse.Namespace) -> int:
         plan = plan_from_arguments(args)
         table = estimate_plan(plan, assumptions)
     except (ParamsError, ComputeError, FileNotFoundError, ValueError) as exc:
-        print(f"ladder estimate: {exc}", file=sys.stderr)
+        print(f"ladder estimate: error: {exc}", file=sys.stderr)
         return 2
     with pd.option_context("display.max_rows", None, "display.width", 200, "display.max_columns", None):
         print(summary_table(table).to_string(index=False))

@@ -231,7 +231,7 @@ def cmd_launch(args: argparse.Namespace) -> int:
             overrides=args.set,
         )
     except (ParamsError, ValueError) as exc:
-        print(f"ladder launch: {exc}", file=sys.stderr)
+        print(f"ladder launch: error: {exc}", file=sys.stderr)
         return 2
     for name, path in written.items():
         if not name.startswith("sample/"):

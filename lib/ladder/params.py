@@ -7,10 +7,11 @@ A profile (``params/profiles/<name>.yaml``) holds defaults for every stage; an e
     profile <- experiment <- overrides
 
 Every block is checked against the stage's pydantic model before anything runs. An unknown key, a
-wrong type or a missing file is a :class:`ParamsError` that names the file, the line, the key and
-the accepted keys. :class:`ParamsError` and :class:`StageParams` (``ladder.stage_params``) and the YAML
-reading (:func:`read_yaml`, :func:`load_yaml_model`: ``ladder.yaml_source``) are defined apart, so that the stage
-table can import them without this module; they can be imported from here too.
+wrong type, a failed check across fields, a key given twice or a missing file is a :class:`ParamsError` that
+names the file, the line, the key(s) and the accepted keys. :class:`ParamsError`, :class:`StageParams` and
+:func:`validate_block` (``ladder.stage_params``) and the YAML reading (:func:`read_yaml`, :func:`load_yaml_model`:
+``ladder.yaml_source``) are defined apart, so that the stage table can import them without this module; they can
+be imported from here too.
 
 Usage::
 
@@ -30,13 +31,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-from pydantic import Field, ValidationError
+from pydantic import Field
 
 from ladder import paths
-from ladder.stage_params import ParamsError, StageParams
+from ladder.stage_params import FieldProblems as FieldProblems  # re-exported: the stages' checks use it
+from ladder.stage_params import FieldsError as FieldsError
+from ladder.stage_params import ParamsError, StageParams, validate_block
 from ladder.stages import STAGES, Stage
-from ladder.yaml_source import Source, dump_yaml_path, read_yaml
+from ladder.yaml_source import Source, dump_yaml_path, parse_yaml, read_yaml
 from ladder.yaml_source import load_yaml_model as load_yaml_model  # re-exported: data files read like params files
 
 
@@ -71,6 +73,21 @@ def _check_keys(source: Source, block: Mapping[str, Any], accepted: set[str], *p
             )
 
 
+def _check_shapes(source: Source, blocks: Iterable[str], lists: Iterable[str]) -> None:
+    """Blocks (``runner``, ``common``, a stage's) must be mappings and ``lists`` lists of names, where given."""
+    for key in blocks:
+        value = source.data.get(key)
+        if value is not None and not isinstance(value, dict):
+            raise ParamsError(
+                f"{source.where(key)}: '{key}' must be a block of 'key: value' lines, got {type(value).__name__} "
+                f"{value!r:.60}"
+            )
+    for key in lists:
+        value = source.data.get(key)
+        if value is not None and not (isinstance(value, list) and all(isinstance(v, str) for v in value)):
+            raise ParamsError(f"{source.where(key)}: '{key}' must be a list of names, e.g. [a, b], got {value!r:.60}")
+
+
 def profile_path(name: str, params_dir: Path | None = None) -> Path:
     path = (params_dir or paths.PARAMS_DIR) / "profiles" / f"{name}.yaml"
     if not path.is_file():
@@ -88,9 +105,10 @@ def experiment_path(name: str, params_dir: Path | None = None) -> Path:
     found = sorted(root.rglob(f"{name}.yaml")) if root.is_dir() else []
     if not found:
         known = sorted(p.stem for p in root.rglob("*.yaml")) if root.is_dir() else []
+        listed = ", ".join(known[:12]) + (f" ... ({len(known)} in all)" if len(known) > 12 else "")
         raise ParamsError(
             f"experiment '{name}': no file params/experiments/**/{name}.yaml{_suggest(name, known)}. "
-            f"Known experiments: {', '.join(known) or '(none)'}"
+            f"Known experiments: {listed or '(none)'}"
         )
     if len(found) > 1:
         raise ParamsError(f"experiment '{name}' is defined twice: {', '.join(map(dump_yaml_path, found))}")
@@ -103,25 +121,8 @@ def parse_override(text: str) -> tuple[str, str, Any]:
         raise ParamsError(f"override '{text}': expected STAGE.KEY=VALUE, e.g. sample.temperature=0.7")
     lhs, raw = text.split("=", 1)
     block, key = lhs.split(".", 1)
-    try:
-        value = yaml.safe_load(raw)
-    except yaml.YAMLError as exc:
-        raise ParamsError(f"override '{text}': value is not valid YAML: {exc}") from exc
+    value, _ = parse_yaml(raw, f"override '{text}'", numbered=False)
     return block, key, value
-
-
-def validate_block(model: type[StageParams], values: Mapping[str, Any], origins: Mapping[str, str]) -> StageParams:
-    """Build ``model`` from merged ``values``; a type error names the file:line each bad key came from."""
-    try:
-        return model(**values)
-    except ValidationError as exc:
-        problems = []
-        for err in exc.errors():
-            key = str(err["loc"][0]) if err["loc"] else "?"
-            where = origins.get(key, "defaults")
-            got = values.get(key, "<missing>")
-            problems.append(f"{where}: key '{key}': {err['msg']} (got {got!r})")
-        raise ParamsError(f"invalid params for {model.__name__}:\n  " + "\n  ".join(problems)) from None
 
 
 def params_hash(obj: Any, length: int = 10) -> str:
@@ -174,11 +175,17 @@ class StageReference:
         return cls(parts[0], parts[1], parts[2] if len(parts) > 2 else "")
 
 
-def stage_references(params: StageParams) -> dict[str, StageReference]:
-    """The params of a stage whose value refers to another experiment's stage output."""
+def stage_references(params: StageParams, origins: Mapping[str, str] | None = None) -> dict[str, StageReference]:
+    """The params of a stage whose value refers to another experiment's stage output.
+
+    A malformed reference is a :class:`ParamsError` naming the key and, from ``origins``, where it was set.
+    """
     out = {}
     for key, value in params.model_dump().items():
-        ref = StageReference.parse(value)
+        try:
+            ref = StageReference.parse(value)
+        except ParamsError as exc:
+            raise ParamsError(f"{(origins or {}).get(key, 'defaults')}: key '{key}': {exc}") from None
         if ref is not None:
             out[key] = ref
     return out
@@ -196,12 +203,12 @@ def _dependency_order(experiments: list[str], by_experiment: Mapping[str, list[S
             raise ParamsError(f"experiments refer to each other in a cycle through '{name}'")
         visiting.add(name)
         for req in by_experiment[name]:
-            for key, ref in stage_references(req.params).items():
+            for key, ref in stage_references(req.params, req.origins).items():
                 stages_there = [r.stage for r in by_experiment.get(ref.experiment, [])]
                 if ref.stage not in stages_there:
                     raise ParamsError(
-                        f"experiment '{name}', {req.stage}.{key}: '{ref.experiment}' has no stage "
-                        f"'{ref.stage}' (its stages: {', '.join(stages_there) or 'none'})"
+                        f"{req.origins.get(key, 'defaults')}: key '{req.stage}.{key}' of experiment '{name}': "
+                        f"'{ref.experiment}' has no stage '{ref.stage}' (its stages: {', '.join(stages_there) or 'none'})"
                     )
                 if ref.experiment != name:
                     visit(ref.experiment)
@@ -253,6 +260,7 @@ def load_plan(
 
     prof = read_yaml(profile_path(profile, params_dir))
     _check_keys(prof, prof.data, PROFILE_KEYS | {"panel"} | set(order))
+    _check_shapes(prof, ["runner", "common", *order], ["experiments", "panel"])
     runner_block = prof.data.get("runner") or {}
     parsed = [parse_override(o) for o in overrides or []]
     for block, key, _ in parsed:
@@ -321,15 +329,20 @@ def load_plan(
     descriptions = {"profile": str(prof.data.get("description", ""))}
     experiments = list(experiments)
     pending = list(experiments)
+    referred_from: dict[str, str] = {}  # experiment brought in by a reference -> where that reference is
     by_experiment: dict[str, list[StageRequest]] = {}
     while pending:
         name = pending.pop(0)
         if name in by_experiment:
             continue
-        exp = read_yaml(experiment_path(name, params_dir))
+        try:
+            exp = read_yaml(experiment_path(name, params_dir))
+        except ParamsError as exc:  # an experiment a reference brought in: say where the reference is
+            raise ParamsError(f"{referred_from[name]}: {exc}" if name in referred_from else str(exc)) from None
         sources[name] = dump_yaml_path(exp.path)
         descriptions[name] = str(exp.data.get("description", ""))
         _check_keys(exp, exp.data, EXPERIMENT_KEYS | set(per_exp))
+        _check_shapes(exp, ["common", *per_exp], ["stages"])
         check_common(exp, exp.data.get("common") or {})
         listed = exp.data.get("stages")
         if not listed or not isinstance(listed, list):
@@ -348,8 +361,9 @@ def load_plan(
             _check_keys(exp, exp.data.get(stage) or {}, set(models[stage].model_fields), stage)
         by_experiment[name] = [merged_for(stage, exp) for stage in sorted(listed, key=order.index)]
         for req in by_experiment[name]:
-            for ref in stage_references(req.params).values():
+            for key, ref in stage_references(req.params, req.origins).items():
                 if ref.experiment not in by_experiment and ref.experiment not in pending:
+                    referred_from[ref.experiment] = f"{req.origins.get(key, 'defaults')}: key '{req.stage}.{key}'"
                     experiments.insert(0, ref.experiment)  # a referenced experiment runs first, even if not asked for
                     pending.append(ref.experiment)
     ordered = _dependency_order(experiments, by_experiment)

@@ -12,5 +12,3 @@ PARAMS_DIR = ROOT / "params"
 DATA_DIR = ROOT / "data"
 RUNS_DIR = Path(os.environ.get("LADDER_RUNS", ROOT / "runs")).resolve()
 BOOK_DIR = Path(os.environ.get("LADDER_BOOK", ROOT / "book")).resolve()
-# ../shared/data beside the checkout: benchmark files for tests and offline runs (absent in a user's clone).
-SHARED_DATA_DIR = ROOT.parent / "shared" / "data"

@@ -11,13 +11,15 @@ For each stage: params are merged and validated (``ladder.params``), the stage i
 kernel, per-cell timeout, cwd = repo root) into ``<stage>.partial/``, nbconvert renders HTML (``ladder.notebook``),
 and the folder is renamed to its final name (``ladder.store``). A complete folder with the same hash is not run again
 (status "cached"). While a stage runs, its progress (training steps, samples) is printed every
-``runner.progress_interval_s`` seconds when it moved (``ladder.watch``).
+``runner.progress_interval_s`` seconds when it moved (``ladder.watch``). Two runs on the same ``runs/`` take turns
+per experiment (``ladder.runlock``): the second waits, saying so, then reuses what the first finished.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import re
 import sys
 import threading
 import time
@@ -30,7 +32,7 @@ from typing import Any
 
 import yaml
 
-from ladder import book, compute, store, watch
+from ladder import book, compute, runlock, store, watch
 from ladder.notebook import NOTEBOOK_ENV, StageFailed, ensure_kernel, environment, execute_notebook
 from ladder.notebook import declared_parameters as declared_parameters  # re-exported: tests inspect notebooks
 from ladder.notebook import read_notebook as read_notebook  # re-exported: tests inspect notebooks
@@ -71,6 +73,21 @@ class StageResult:
         )
 
 
+# store.atomic_write's temp files (".<stem>.<pid>.tmp<suffix>"): one found in a .partial was cut short by a kill.
+_TEMP_FILE = re.compile(r"\..+\.\d+\.tmp(\.[^.]+)?")
+
+
+def _clear_temp_files(partial: Path) -> None:
+    """Delete the temp files a killed run left in a ``.partial`` folder, so that none is published with the results.
+
+    Only one run writes a stage folder at a time (``store.stage_lock``, ``ladder.runlock``): every temp file found
+    here belongs to a run that died.
+    """
+    for path in partial.rglob(".*.tmp*"):
+        if path.is_file() and _TEMP_FILE.fullmatch(path.name):
+            path.unlink(missing_ok=True)
+
+
 def run_stage(
     item: PreparedStage, plan: Plan, force: bool = False, progress: Callable[[str], None] | None = None
 ) -> StageResult:
@@ -84,6 +101,7 @@ def run_stage(
             return StageResult.of(item, "cached", store.read_status(item.final).get("wall_s"))
         partial = store.partial_dir(item.final)
         partial.mkdir(parents=True, exist_ok=True)  # an existing .partial is kept: resumable stages continue there
+        _clear_temp_files(partial)
         recorded = {
             "experiment": item.request.experiment,
             "stage": item.stage.name,
@@ -138,12 +156,26 @@ def run_plan(
     """
     prepared = prepare(plan, targets, stages, notebooks_dir, runs_dir)
     force_names = set(targets or stages) if force else set()
-    results: dict[str, StageResult] = {}
     printing = threading.Lock()  # progress lines come from the stages' watcher threads
 
     def say(line: str) -> None:
-        with printing:
-            print(line, flush=True)
+        if echo:
+            with printing:
+                print(line, flush=True)
+
+    ensure_kernel(plan.runner.kernel)
+    # Another run writing one of these experiments (make reproduce started twice): wait for it (ladder.runlock).
+    with runlock.hold(plan.profile, {item.request.experiment for item in prepared}, runs_dir, say):
+        out = _run_prepared(plan, prepared, force_names, say, echo)
+        record_run(plan, out, runs_dir)
+    return out
+
+
+def _run_prepared(
+    plan: Plan, prepared: list[PreparedStage], force_names: set[str], say: Callable[[str], None], echo: bool
+) -> list[StageResult]:
+    """Run prepared stages once their upstream stages finished, ``plan.runner.workers`` at a time; in plan order."""
+    results: dict[str, StageResult] = {}
 
     def progress(item: PreparedStage) -> Callable[[str], None] | None:
         if not echo:
@@ -151,25 +183,22 @@ def run_plan(
         return lambda text: say(f"[ladder] {item.key:<40} {text}")
 
     def report(key: str) -> None:
-        if echo:
-            r = results[key]
-            wall = f"{r.wall_s:.1f}s" if r.wall_s is not None else "-"
-            say(f"[ladder] {key:<40} {r.status} ({wall}){': ' + r.error.splitlines()[-1] if r.error else ''}")
+        r = results[key]
+        wall = f"{r.wall_s:.1f}s" if r.wall_s is not None else "-"
+        say(f"[ladder] {key:<40} {r.status} ({wall}){': ' + r.error.splitlines()[-1] if r.error else ''}")
 
     def blocked(item: PreparedStage) -> StageResult | None:
         bad = [u for u in item.upstream if results[u].status in ("failed", "blocked")]
         return StageResult.of(item, "blocked", None, error=f"upstream failed: {', '.join(bad)}") if bad else None
 
     def start(item: PreparedStage) -> None:
-        if echo:
-            say(f"[ladder] {item.key:<40} {item.final.name} ...")
+        say(f"[ladder] {item.key:<40} {item.final.name} ...")
 
     # Every kernel gets the notebook environment; set once for all workers, so that no thread restores it under another.
     # Several workers share the cores: each kernel's math libraries get their part (OMP_NUM_THREADS).
     env = dict(NOTEBOOK_ENV)
     if plan.runner.workers > 1:
         env["OMP_NUM_THREADS"] = str(max(1, (os.cpu_count() or 1) // plan.runner.workers))
-    ensure_kernel(plan.runner.kernel)
     with environment(env), ThreadPoolExecutor(max_workers=plan.runner.workers) as pool:
         pending, running = list(prepared), {}
         while pending or running:
@@ -194,9 +223,7 @@ def run_plan(
                 item = running.pop(future)
                 results[item.key] = future.result()
                 report(item.key)
-    out = [results[item.key] for item in prepared]
-    record_run(plan, out, runs_dir)
-    return out
+    return [results[item.key] for item in prepared]
 
 
 def record_run(plan: Plan, results: list[StageResult], runs_dir: Path | None = None) -> Path:
@@ -236,10 +263,11 @@ def cmd_run(args: argparse.Namespace) -> int:
         _print_estimate(plan)
         results = run_plan(plan, targets=args.stages or None, force=args.force)
     except (ParamsError, FileNotFoundError) as exc:
-        print(f"ladder: {exc}", file=sys.stderr)
+        print(f"ladder run: error: {exc}", file=sys.stderr)
         return 2
     if not args.no_book:
-        index = book.build_book(plan.profile)
+        with runlock.hold(plan.profile, [runlock.BOOK]):  # two book builds would share book/.<profile>.partial
+            index = book.build_book(plan.profile)
         print(f"[ladder] book: {index}")
     failed = [r for r in results if r.status in ("failed", "blocked")]
     return 1 if failed else 0
@@ -250,7 +278,7 @@ def cmd_check(args: argparse.Namespace) -> int:
         plan = plan_from_arguments(args)
         prepared = prepare(plan)
     except (ParamsError, FileNotFoundError) as exc:
-        print(f"ladder: {exc}", file=sys.stderr)
+        print(f"ladder check: error: {exc}", file=sys.stderr)
         return 2
     for item in prepared:
         state = "complete" if store.is_complete(item.final) else "to run"

@@ -101,7 +101,10 @@ def read_table(path: str | Path, graded: bool = False) -> pd.DataFrame:
     path = Path(path)
     if not path.is_file():
         raise SchemaError(f"{path}: no such file")
-    frame = pd.read_parquet(path)
+    try:
+        frame = pd.read_parquet(path)
+    except (OSError, ValueError) as exc:  # pyarrow's ArrowInvalid is a ValueError
+        raise SchemaError(f"{path}: not a readable parquet file (torn or not parquet): {exc}") from None
     return conform_graded(frame, path) if graded else conform_samples(frame, path)
 
 

@@ -109,6 +109,8 @@ def params_from_args(args: argparse.Namespace, stage: str) -> StageParams:
             values[name] = _flag_value(getattr(args, _DEST + name), field.annotation)
             origins[name] = _flag(name)
     for text in getattr(args, "set", None) or []:
+        if "=" not in text:
+            raise ParamsError(f"--set {text}: expected KEY=VALUE, e.g. --set {next(iter(model.model_fields))}=...")
         block, key, value = parse_override(text if "." in text.split("=", 1)[0] else f"{stage}.{text}")
         if block != stage:
             raise ParamsError(f"--set {text}: this command takes {stage} params, not {block}")
@@ -122,7 +124,10 @@ def run_command(
     body: Callable[[], int | None],
     errors: tuple[type[BaseException], ...] = (ValueError, OSError),
 ) -> int:
-    """Run a command's ``body``; one of ``errors`` prints ``ladder NAME: error: MESSAGE`` and returns 2."""
+    """Run a command's ``body``; one of ``errors`` prints ``ladder NAME: error: MESSAGE`` and returns 2.
+
+    ``ladder.cli.main`` runs every command through it, so that bad input reads the same whatever the command.
+    """
     try:
         return int(body() or 0)
     except errors as exc:

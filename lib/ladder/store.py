@@ -14,6 +14,7 @@ from __future__ import annotations
 import ast
 import contextlib
 import fcntl
+import hashlib
 import importlib.metadata
 import json
 import os
@@ -21,6 +22,7 @@ import platform
 import re
 import shutil
 import subprocess
+import sys
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -37,6 +39,8 @@ TRACKED_PACKAGES = tuple(
     "ladder torch transformers trl accelerate datasets tokenizers vllm math-verify papermill jupytext nbconvert pandas "
     "numpy scipy pydantic".split()
 )
+# Written by `make setup` into the venv it installed from a lock (the Makefile's LOCK_MARKER): {"file", "sha256"}.
+LOCK_MARKER = Path(sys.prefix) / ".ladder-lock"
 
 
 def atomic_write(path: str | Path, write: Callable[[Path], object]) -> Path:
@@ -189,8 +193,24 @@ def device_info() -> dict[str, Any]:
     return info
 
 
+def lock_info() -> dict[str, Any] | None:
+    """The lock file `make setup` installed this environment from, its sha256 then, and whether the repository's copy
+    of that file still has that hash (false once the lock was edited or regenerated after setup). None when the
+    environment was not installed from a lock (``make setup LOCK=0``, or pip by hand)."""
+    try:
+        marker = json.loads(LOCK_MARKER.read_text())
+        file, sha256 = str(marker["file"]), str(marker["sha256"])
+    except (OSError, ValueError, TypeError, KeyError):
+        return None
+    try:
+        current = hashlib.sha256((paths.ROOT / file).read_bytes()).hexdigest()
+    except OSError:
+        current = None
+    return {"file": file, "sha256": sha256, "matches": current == sha256}
+
+
 def env_info() -> dict[str, Any]:
-    """What produced an artifact: git sha, Python and package versions, device."""
+    """What produced an artifact: git sha, Python and package versions, the lock they came from, device."""
     versions = {}
     for name in TRACKED_PACKAGES:
         try:
@@ -202,6 +222,7 @@ def env_info() -> dict[str, Any]:
         "python": platform.python_version(),
         "platform": platform.platform(),
         "packages": versions,
+        "lock": lock_info(),
         "device": device_info(),
         "time": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
     }

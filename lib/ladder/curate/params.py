@@ -14,7 +14,7 @@ from typing import Literal
 from pydantic import Field, model_validator
 
 from ladder import paths
-from ladder.params import StageParams
+from ladder.params import FieldProblems, StageParams
 
 # The seven categories of the study (``ladder.sft_pool.PROBLEM_TYPE_TO_CATEGORY`` maps source labels onto them, and
 # "other"); "diverse" draws equal parts of these.
@@ -62,15 +62,25 @@ class CurateParams(StageParams):
 
     @model_validator(mode="after")
     def _consistent(self) -> CurateParams:
+        problems = FieldProblems()
         styles = SOURCE_STYLES[self.source]
         if self.style not in styles:
-            raise ValueError(f"source '{self.source}' has no '{self.style}' traces (it has: {', '.join(styles)})")
+            problems.add(
+                f"source '{self.source}' has no '{self.style}' traces (it has: {', '.join(styles)})", "style", "source"
+            )
         if self.source in ("s1k", "s1k-1.1") and self.category != "all":
-            raise ValueError(f"source '{self.source}' has no study categories: use category 'all'")
+            problems.add(f"source '{self.source}' has no study categories: use category 'all'", "category", "source")
         if self.similarity != "none" and self.length != "normal":
-            raise ValueError("similarity selection ranks by similarity, not length: use length 'normal' with it")
+            problems.add(
+                "similarity selection ranks by similarity, not length: use length 'normal' with it",
+                "similarity",
+                "length",
+            )
         if self.similarity != "none" and not self.anchor_tiers:
-            raise ValueError("similarity selection needs anchor_tiers (e.g. ['medium', 'hard'])")
+            problems.add(
+                "similarity selection needs anchor_tiers (e.g. ['medium', 'hard'])", "anchor_tiers", "similarity"
+            )
+        problems.raise_if_any()
         return self
 
 

@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import field_validator, model_validator
 
-from ladder.params import StageParams
+from ladder.params import FieldProblems, StageParams
 
 # The study's evaluation prompt is the raw problem text; "boxed" is the common R1 / OpenR1 instruction.
 PROMPT_TEMPLATES = {
@@ -58,29 +58,31 @@ class SampleParams(StageParams):
 
     @model_validator(mode="after")
     def _check(self):
-        problems = []
+        problems = FieldProblems()
         if self.n < 1:
-            problems.append(f"n must be >= 1 (got {self.n})")
+            problems.add(f"n must be >= 1 (got {self.n})", "n")
         if self.temperature < 0:
-            problems.append(f"temperature must be >= 0 (got {self.temperature})")
+            problems.add(f"temperature must be >= 0 (got {self.temperature})", "temperature")
         if not 0 < self.top_p <= 1:
-            problems.append(f"top_p must be in (0, 1] (got {self.top_p})")
+            problems.add(f"top_p must be in (0, 1] (got {self.top_p})", "top_p")
         if self.max_new_tokens < 1:
-            problems.append(f"max_new_tokens must be >= 1 (got {self.max_new_tokens})")
+            problems.add(f"max_new_tokens must be >= 1 (got {self.max_new_tokens})", "max_new_tokens")
         for name in ("batch_size", "tensor_parallel_size", "data_parallel_size", "concurrency"):
             if getattr(self, name) < 1:
-                problems.append(f"{name} must be >= 1 (got {getattr(self, name)})")
+                problems.add(f"{name} must be >= 1 (got {getattr(self, name)})", name)
         if self.cpu_threads < 0:
-            problems.append(f"cpu_threads must be >= 0 (got {self.cpu_threads})")
-        if self.max_retries < 0 or self.request_timeout_s <= 0:
-            problems.append("max_retries must be >= 0 and request_timeout_s > 0")
+            problems.add(f"cpu_threads must be >= 0 (got {self.cpu_threads})", "cpu_threads")
+        if self.max_retries < 0:
+            problems.add(f"max_retries must be >= 0 (got {self.max_retries})", "max_retries")
+        if self.request_timeout_s <= 0:
+            problems.add(f"request_timeout_s must be > 0 (got {self.request_timeout_s})", "request_timeout_s")
         if self.prompt_template not in PROMPT_TEMPLATES and "{problem}" not in self.prompt_template:
-            problems.append(
+            problems.add(
                 f"prompt_template '{self.prompt_template}' is neither a known template "
-                f"({', '.join(PROMPT_TEMPLATES)}) nor a text containing {{problem}}"
+                f"({', '.join(PROMPT_TEMPLATES)}) nor a text containing {{problem}}",
+                "prompt_template",
             )
-        if problems:
-            raise ValueError("; ".join(problems))
+        problems.raise_if_any()
         return self
 
     def template_text(self) -> str:

@@ -15,7 +15,7 @@ from ladder import benchmarks, contrasts, metrics
 from ladder.benchmarks import ALL_TIERS, TIER_ORDER
 from ladder.tiers.consistency import Consistency, ladder_consistency
 from ladder.tiers.irt import IrtFit, fit_irt
-from ladder.tiers.panel import accuracy_matrix, question_accuracy, select_panel
+from ladder.tiers.panel import accuracy_matrix, files_of, question_accuracy, select_panel
 from ladder.tiers.params import ROLES, TiersError, TiersParams
 from ladder.tiers.rules import compare_tiers, reference_tiers, rule_tiers
 
@@ -81,7 +81,7 @@ def analyse_panel(graded: pd.DataFrame, params: TiersParams) -> TierAnalysis:
     """Run the whole tier analysis on a panel's graded rows (checks everything before the bootstrap)."""
     params, dropped = _drop_missing_role_models(graded, params)
     graded = select_panel(graded, params)
-    outcomes = metrics.outcomes_from_graded(graded, unequal_n=params.unequal_n)
+    outcomes = metrics.outcomes_from_graded(graded, unequal_n=params.unequal_n, source=files_of(graded))
     too_big = [(m, oc.n) for m, oc in outcomes.items() if max(params.ks, default=0) > oc.n]
     if too_big:
         raise TiersError(f"ks={params.ks} but model(s) have fewer samples per question: {too_big}")

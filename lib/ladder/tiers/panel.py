@@ -28,7 +28,15 @@ def load_graded(files: Sequence[str | Path]) -> pd.DataFrame:
                 raise TiersError(f"model {model!r} appears in both {owner[model]} and {path}; rename one of them")
             owner[model] = path
         frames.append(frame)
-    return pd.concat(frames, ignore_index=True)
+    graded = pd.concat(frames, ignore_index=True)
+    graded.attrs["files"] = {str(model): str(path) for model, path in owner.items()}  # for error messages
+    return graded
+
+
+def files_of(graded: pd.DataFrame, models: Sequence[str] | None = None) -> str:
+    """The graded file(s) ``models`` (default: all) came from, for error messages; "<graded>" if not known."""
+    files = graded.attrs.get("files", {})
+    return ", ".join(sorted({files[m] for m in (files if models is None else models) if m in files})) or "<graded>"
 
 
 def repo_files(files: Sequence[str | Path]) -> list[Path]:
@@ -74,8 +82,10 @@ def select_panel(graded: pd.DataFrame, params: TiersParams) -> pd.DataFrame:
         unknown_ids = sorted(set(graded["question_id"].astype(str)) - set(known), key=_id_key)
         if unknown_ids:
             expected = "AI-MO ids 60..89" if params.benchmark == "aime24" else f"one of {len(known)} known ids"
+            wrong = graded.loc[graded["question_id"].astype(str).isin(unknown_ids), "model"].astype(str).unique()
             raise TiersError(
-                f"{params.benchmark}: unknown question id(s) {', '.join(unknown_ids[:10])}; expected {expected}"
+                f"{files_of(graded, list(wrong))}: {params.benchmark}: unknown question id(s) "
+                f"{', '.join(unknown_ids[:10])}; expected {expected}"
             )
     graded = graded.assign(question_id=graded["question_id"].astype(str), model=graded["model"].astype(str))
     by_model = graded.groupby("model")["question_id"].agg(lambda s: set(s))

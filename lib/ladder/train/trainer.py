@@ -21,6 +21,7 @@ from ladder.train.checkpoints import (
     checkpoint_step,
     last_complete_checkpoint,
     remove_incomplete_checkpoints,
+    run_mean_loss,
     tokens_at,
     truncate_log,
 )
@@ -258,6 +259,8 @@ def train(params: TrainParams, input_dir: str | Path, output_dir: str | Path) ->
         "versions": {"torch": version("torch"), "transformers": transformers.__version__, "trl": version("trl")},
     }
     if is_main:
+        if resume:  # training_loss covers this session's steps only; the log holds every step of the run once
+            report["train_loss"] = run_mean_loss(output_dir / LOG_NAME) or report["train_loss"]
         if final.exists():
             shutil.rmtree(final)
         staging.replace(final)
