@@ -12,6 +12,7 @@ import pandas as pd
 import pytest
 
 from ladder import compute, paths
+from ladder.curate.params import STUDY_CATEGORIES
 from ladder.params import EXPERIMENT_KEYS, PANEL, ParamsError, load_plan, read_yaml
 from ladder.prepare import prepare
 from ladder.run import run_plan
@@ -22,16 +23,7 @@ PROFILES = sorted(p.stem for p in (paths.PARAMS_DIR / "profiles").glob("*.yaml")
 EXPERIMENT_FILES = sorted((paths.PARAMS_DIR / "experiments").rglob("*.yaml"))
 
 # The models issue 8 names, by hub id (LIMO-32B is GAIR/LIMO, STILL-3 is RUC-AIBOX/STILL-3-TOOL-32B).
-CATEGORIES = [
-    "algebra",
-    "number_theory",
-    "geometry",
-    "calculus",
-    "combinatorics",
-    "inequalities",
-    "logic_and_puzzles",
-    "diverse",
-]
+CATEGORIES = [*STUDY_CATEGORIES, "diverse"]
 RELEASED = (
     [f"sunyiyou/openr1_{c}_1k_lg_{s}" for c in CATEGORIES for s in range(4)]
     + [f"sunyiyou/openr1_diverse_{n}_lg" for n in (100, 200, 500)]

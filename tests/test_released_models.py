@@ -6,19 +6,11 @@ import pytest
 
 from ladder import released_models
 from ladder.ablations import AXES
+from ladder.curate.params import STUDY_CATEGORIES
 from ladder.params import load_plan
 from ladder.released_models import ReleasedModelsError
 
-CATEGORIES = [
-    "algebra",
-    "number_theory",
-    "geometry",
-    "calculus",
-    "combinatorics",
-    "inequalities",
-    "logic_and_puzzles",
-    "diverse",
-]
+CATEGORIES = [*STUDY_CATEGORIES, "diverse"]
 # The released models of the study that were trained on data the curate stage can build (issue 8's list).
 STUDY_SFT_MODELS = (
     [f"sunyiyou/openr1_{c}_1k_lg_{seed}" for c in CATEGORIES for seed in range(4)]

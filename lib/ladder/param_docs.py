@@ -48,6 +48,7 @@ def field_comments(model: type[BaseModel]) -> dict[str, str]:
             for token in tokenize.generate_tokens(io.StringIO(source).readline)
             if token.type == tokenize.COMMENT
         }
+        source_lines = source.splitlines()
         body = ast.parse(source).body[0].body
         for node in body:
             if isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name):
@@ -55,7 +56,7 @@ def field_comments(model: type[BaseModel]) -> dict[str, str]:
                 found = [by_line[line] for line in lines if line in by_line]
                 above = node.lineno - 1
                 block = not found  # no trailing comment: the comment block right above the field
-                while block and above in by_line and source.splitlines()[above - 1].lstrip().startswith("#"):
+                while block and above in by_line and source_lines[above - 1].lstrip().startswith("#"):
                     found.insert(0, by_line[above])
                     above -= 1
                 if found:

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import re
 import sys
 import threading
 import time
@@ -73,21 +72,6 @@ class StageResult:
         )
 
 
-# store.atomic_write's temp files (".<stem>.<pid>.tmp<suffix>"): one found in a .partial was cut short by a kill.
-_TEMP_FILE = re.compile(r"\..+\.\d+\.tmp(\.[^.]+)?")
-
-
-def _clear_temp_files(partial: Path) -> None:
-    """Delete the temp files a killed run left in a ``.partial`` folder, so that none is published with the results.
-
-    Only one run writes a stage folder at a time (``store.stage_lock``, ``ladder.runlock``): every temp file found
-    here belongs to a run that died.
-    """
-    for path in partial.rglob(".*.tmp*"):
-        if path.is_file() and _TEMP_FILE.fullmatch(path.name):
-            path.unlink(missing_ok=True)
-
-
 def run_stage(
     item: PreparedStage, plan: Plan, force: bool = False, progress: Callable[[str], None] | None = None
 ) -> StageResult:
@@ -101,7 +85,7 @@ def run_stage(
             return StageResult.of(item, "cached", store.read_status(item.final).get("wall_s"))
         partial = store.partial_dir(item.final)
         partial.mkdir(parents=True, exist_ok=True)  # an existing .partial is kept: resumable stages continue there
-        _clear_temp_files(partial)
+        store.remove_temp_files(partial)  # left by a killed run: never published with the results
         recorded = {
             "experiment": item.request.experiment,
             "stage": item.stage.name,

@@ -52,7 +52,7 @@ def atomic_write(path: str | Path, write: Callable[[Path], object]) -> Path:
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.stem}.{os.getpid()}.tmp{path.suffix}")
+    tmp = path.with_name(f".{path.stem}.{os.getpid()}.tmp{path.suffix}")  # matched by _TEMP_NAME
     try:
         write(tmp)
         tmp.replace(path)
@@ -61,9 +61,22 @@ def atomic_write(path: str | Path, write: Callable[[Path], object]) -> Path:
     return path
 
 
-def write_json(path: Path, obj: Any) -> Path:
-    """Write JSON atomically (:func:`atomic_write`), keys sorted."""
-    text = json.dumps(obj, indent=2, sort_keys=True, default=str) + "\n"
+# The names atomic_write gives its temp files (".<stem>.<pid>.tmp<suffix>").
+_TEMP_NAME = re.compile(r"\..+\.\d+\.tmp(\.[^.]+)?")
+
+
+def remove_temp_files(folder: Path) -> None:
+    """Delete the temp files of :func:`atomic_write` under ``folder``: a killed writer's, when only one process
+    writes the folder (a stage's ``.partial`` under :func:`stage_lock`)."""
+    for path in folder.rglob(".*.tmp*"):
+        if path.is_file() and _TEMP_NAME.fullmatch(path.name):
+            path.unlink(missing_ok=True)
+
+
+def write_json(path: Path, obj: Any, sort_keys: bool = True) -> Path:
+    """Write JSON atomically (:func:`atomic_write`), keys sorted unless ``sort_keys`` is False (a report that
+    reads top-down keeps the order it was built in)."""
+    text = json.dumps(obj, indent=2, sort_keys=sort_keys, default=str) + "\n"
     return atomic_write(path, lambda tmp: tmp.write_text(text))
 
 

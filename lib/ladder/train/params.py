@@ -7,9 +7,8 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
-from typing import Any, Literal
+from typing import Literal
 
 from ladder import store
 from ladder.params import StageParams
@@ -80,15 +79,6 @@ class TrainParams(StageParams):
         return self.world_size() > 1 or self.distributed != "none"
 
 
-def write_json_in_order(path: Path, obj: Any) -> Path:
-    """Write JSON atomically with the keys in the order given (``store.write_json`` sorts them).
-
-    The train report reads top-down: what was trained, then how, then how fast.
-    """
-    text = json.dumps(obj, indent=2, default=str)
-    return store.atomic_write(path, lambda tmp: tmp.write_text(text))
-
-
 def write_params(params: TrainParams, path: str | Path) -> Path:
     """Write params as JSON for ``python -m ladder.train --params`` (what every rank of a launch reads)."""
-    return write_json_in_order(Path(path), params.model_dump(mode="json"))
+    return store.write_json(Path(path), params.model_dump(mode="json"), sort_keys=False)

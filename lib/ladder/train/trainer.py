@@ -34,7 +34,6 @@ from ladder.train.params import (
     PROGRESS_NAME,
     REPORT_NAME,
     TrainParams,
-    write_json_in_order,
 )
 
 
@@ -121,7 +120,7 @@ def _log_callback(log_path: Path):
             # What the runner's progress line needs beside the log: the total and where this session starts.
             if state.is_world_process_zero:
                 progress = {"max_steps": state.max_steps, "start_step": state.global_step, "started": time.time()}
-                write_json_in_order(log_path.with_name(PROGRESS_NAME), progress)
+                store.write_json(log_path.with_name(PROGRESS_NAME), progress, sort_keys=False)
 
         def on_log(self, args, state, control, logs=None, **kwargs):
             if state.is_world_process_zero and logs:
@@ -264,6 +263,6 @@ def train(params: TrainParams, input_dir: str | Path, output_dir: str | Path) ->
         if final.exists():
             shutil.rmtree(final)
         staging.replace(final)
-        write_json_in_order(output_dir / REPORT_NAME, report)
+        store.write_json(output_dir / REPORT_NAME, report, sort_keys=False)
     trainer.accelerator.wait_for_everyone()
     return report
