@@ -105,7 +105,7 @@ test: setup ## run the test suite (CPU; GPU tests skip)
 test-gpu: setup ## run only the GPU tests (needs CUDA and vLLM)
 	$(PY) -m pytest -q -m gpu $(PYTEST_ARGS)
 
-test-kill: setup ## the smoke book SIGKILLed at nine points and resumed equals an uninterrupted run (~6 min)
+test-kill: setup ## the smoke book SIGKILLed at ten points and resumed equals an uninterrupted run (~6 min)
 	$(PY) -m pytest -q -s -m kill $(PYTEST_ARGS)
 
 bench: setup ## run the benchmarks in bench/ (numbers in runs/bench/*.json)

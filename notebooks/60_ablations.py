@@ -19,7 +19,8 @@
 # **Reads** every experiment's curate params (`inputs[experiment]["curate"]/params.json`: size N, length L,
 # style S, category C, source, similarity; for a released model evaluated without a curate stage, its row of
 # `released_models`, by default `data/released_models.yaml`), its graded samples (`inputs[experiment]["grade"]/graded.parquet`),
-# and the tiers stage's `questions.csv` (`inputs["_panel"]["tiers"]`).
+# the tiers stage's `questions.csv` (`inputs["_panel"]["tiers"]`) and, when the profile runs it, the strategies
+# stage's `strategy_by_tier.csv` and `exh_strategy_match.csv` (`inputs["_panel"]["strategies"]`: finding 6).
 # **Writes** into `output_dir`: `experiment_axes.csv` (each experiment's position on the axes and the axis it
 # varies relative to the reference setting), `accuracy_by_tier.csv` (avg@n and cov@n with CIs per
 # experiment x tier), `axis_<N|L|S|C|similarity>.csv` (like-for-like comparisons), `contrasts.csv` (paired

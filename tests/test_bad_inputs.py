@@ -259,6 +259,23 @@ CASES = [
         real_plan({"profiles/p.yaml": "panel: [tiers]\ntiers:\n  seed: 1\n  easy_threshold: 1.5\n"}),
         ("p.yaml:4: key 'easy_threshold'", "[0, 1], got 1.5"),
     ),
+    Case(
+        "profile strategies judge and tiers",
+        "profile",
+        real_plan(
+            {"profiles/p.yaml": "panel: [tiers, strategies]\nstrategies:\n  judge: gpt-4o\n  judge_tiers: [hrad]\n"}
+        ),
+        ("p.yaml:3: key 'judge'", "expected '' (off) or 'openai:MODEL'", "p.yaml:4: key 'judge_tiers'", "['hrad']"),
+    ),
+    Case(
+        "claims strategy bar out of range",
+        "input file",
+        claims("judge_min: 4.0  #", "judge_min: 40  #"),
+        (
+            f"claims.yaml:{claims_line('judge_min: 4.0')}: key 'findings.5.thresholds.judge_min'",
+            "less than or equal to 5",
+        ),
+    ),
     # experiments
     Case(
         "experiment typo at top",

@@ -98,8 +98,12 @@ def test_load_aime24_from_local_files(benchmark_dir):
     assert frame["problem"].str.len().min() > 50
     # an AI-MO file with other years (the fixture: 2023 ids 55..59 and 2024) gives the same 30 rows in order
     full = benchmarks.load_benchmark("aime24", benchmark_dir / "aimo_validation_aime.jsonl")
-    pd.testing.assert_frame_equal(full.drop(columns="source_answer"), frame.drop(columns="source_answer"))
+    pd.testing.assert_frame_equal(
+        full.drop(columns=["source_answer", "solution"]), frame.drop(columns="source_answer")
+    )
     assert full.set_index("question_id").loc["67", "source_answer"] == "025"
+    # AI-MO's worked solutions come along (the strategy stage's reference); a file without them has no column
+    assert "solution" not in frame.columns and full["solution"].str.len().min() > 100
 
 
 def test_local_file_checked_against_registry(benchmark_dir, tmp_path):
@@ -156,7 +160,9 @@ def test_register_a_benchmark_and_unknown_names():
             benchmarks.register_benchmark("toy_test", loader)
     finally:
         benchmarks._REGISTRY.pop("toy_test", None)
-    with pytest.raises(BenchmarkError, match=r"unknown benchmark 'aime2024'.*Known benchmarks: aime24, aime25"):
+    with pytest.raises(
+        BenchmarkError, match=r"unknown benchmark 'aime2024'.*Known benchmarks: aime24, aime24_steps, aime25"
+    ):
         benchmarks.load_benchmark("aime2024")
 
 

@@ -208,3 +208,59 @@ def test_bad_thresholds_in_a_claims_file_name_the_file_line_and_key(tmp_path):
         acc = [{"experiment": "a", "model": "a", "role": "sft", "tier": "exh", "avg@n": 0.0, "cov@n": 0.0}]
         findings.evaluate(_analysis(acc, axes), bad)
     assert len(good.findings) == 6
+
+
+def _strategy_rows(measure: str, cells: dict[str, tuple[float, float, float]]) -> list[dict]:
+    """strategy_by_tier.csv rows on Medium: model -> (similarity, ci_low, ci_high)."""
+    return [
+        {
+            "measure": measure,
+            "model": m,
+            "role": "sft",
+            "tier": "medium",
+            "similarity": s,
+            "ci_low": lo,
+            "ci_high": hi,
+            "reference": "deepseek-ai/DeepSeek-R1",
+        }
+        for m, (s, lo, hi) in cells.items()
+    ]
+
+
+def test_finding_6_reads_strategy_similarity_and_the_intended_strategy():
+    from dataclasses import replace
+
+    axes = [{"experiment": e, "role": "sft", "N": 1000, "L": "long", "S": "r1"} for e in ("a", "b")]
+    acc = [
+        {"experiment": e, "model": e, "role": "sft", "tier": t, "avg@n": v, "cov@n": v}
+        for e in ("a", "b")
+        for t, v in (("medium", 1.0), ("exh", 0.0))
+    ]
+    base = _analysis(acc, axes)
+
+    def sixth(**tables) -> findings.Finding:
+        frames = {k: pd.DataFrame(v) for k, v in tables.items()}
+        return findings.evaluate(replace(base, **frames))[5]
+
+    alone = sixth()
+    assert (
+        alone.verdict == "yes"
+        and "strategy similarity not measured: no judge and no exact strategies" in alone.this_run
+    )
+    assert "not measured (needs exact strategies or a judge)" in alone.this_run
+    close = sixth(strategies=_strategy_rows("exact", {"a": (0.95, 0.8, 1.0), "b": (0.9, 0.78, 0.97)}))
+    assert close.verdict == "yes" and "2/2 SFT models' Medium strategies are at least 0.75 similar" in close.this_run
+    assert "DeepSeek-R1's (exact measure; lowest 0.90" in close.this_run
+    number = next(n for n in close.numbers if n.key == "strategy_medium")
+    assert number.this_run == pytest.approx(4.6) and number.agrees is True  # 1 + 4 x 0.9, on the judge's scale
+    assert "this run 4.6 (CI 4.1 to 4.9), agrees" in findings.findings_table([close]).loc[0, "study_numbers"]
+    straddles = sixth(strategies=_strategy_rows("exact", {"a": (0.95, 0.8, 1.0), "b": (0.7, 0.5, 0.85)}))
+    assert straddles.verdict == "inconclusive"
+    # the judge decides when there is one, whatever the exact measure says
+    judged = _strategy_rows("exact", {"a": (1.0, 0.9, 1.0)}) + _strategy_rows("judge", {"a": (3.0, 2.5, 3.5)})
+    assert sixth(strategies=judged).verdict == "no"
+    proxy = sixth(strategies=_strategy_rows("proxy", {"a": (0.8, 0.7, 0.9)}))
+    assert proxy.verdict == "yes" and "(the embedding proxy, not a verdict: 0.80)" in proxy.this_run
+    found = [{"model": "a", "role": "sft", "question_id": "62", "n_samples": 8, "measure": "judge", "n_intended": 1}]
+    intended = sixth(exh_strategies=found)
+    assert intended.verdict == "no" and "1 of 8 SFT samples on Exh follow the intended strategy" in intended.this_run

@@ -3,7 +3,7 @@ of one uninterrupted run, byte for byte.
 
 One chain of runs through the real command line (``python -m ladder.run run --profile smoke``, in its own process
 group, into a temporary runs folder): each run is killed, runner and kernel together, at the next point of
-:data:`POINTS` (curate, train, sample, grade, between two stages, tiers, ablations), and the next run resumes what
+:data:`POINTS` (curate, train, sample, grade, between two stages, tiers, strategies, ablations), and the next run resumes what
 the killed one left. A last run finishes the book. Meanwhile one uninterrupted run of the same plan gives the
 reference. Finished stages are reused along the chain, so the whole test costs about two smoke runs.
 """
@@ -116,6 +116,7 @@ POINTS = [
         lambda p: (p / "study_tier_means.csv").exists(),
         unfinished=_tabulating,
     ),
+    KillPoint("_panel", "55_strategies", "strategies: kernel started", _started),
     KillPoint("_panel", "60_ablations", "ablations: kernel started", _started),
 ]
 
@@ -250,7 +251,7 @@ def test_killed_all_over_then_rerun_gives_the_uninterrupted_book(tmp_path):
 
     ours, theirs = _stage_dirs(chain_runs), _stage_dirs(reference_runs)
     stages = [f"{e}/{s}" for e in EXPERIMENTS for s in ("curate", "train", "sample", "grade")]
-    assert list(ours) == list(theirs) == [*stages, "_panel/tiers", "_panel/ablations"]
+    assert list(ours) == list(theirs) == [*stages, "_panel/tiers", "_panel/strategies", "_panel/ablations"]
     # latest.json names complete folders only, with the reference's hashes; nothing is left half-done
     assert {k: d.name for k, d in ours.items()} == {k: d.name for k, d in theirs.items()}
     for key, folder in ours.items():

@@ -68,7 +68,7 @@ def test_submit_script_chains_the_panel_after_every_array(paper_scripts):
     _, written = paper_scripts
     text = written["submit.sh"].read_text()
     assert text.count("sbatch --parsable array_") == 3
-    assert re.search(r'--dependency="afterok:.*ids.*" .*run tiers ablations --profile paper', text)
+    assert re.search(r'--dependency="afterok:.*ids.*" .*run tiers strategies ablations --profile paper', text)
 
 
 def test_overrides_travel_into_every_job(tmp_path):

@@ -121,12 +121,21 @@ def test_paper_profile_runs_every_training_experiment_and_the_whole_eval_panel(p
         _stage(plan, exp, "sample").model: exp
         for exp in plan.experiments
         if [r.stage for r in plan.requests if r.experiment == exp] == ["sample", "grade"]
+        and _stage(plan, exp, "sample").benchmark == "aime24"
     }
     assert set(RELEASED + PANEL_MODELS) == set(evaluated)
     for model, exp in evaluated.items():
         assert _stage(plan, exp, "sample").model_name == model  # tier roles and lm-eval logs name hub ids
     r1 = _stage(plan, evaluated["deepseek-ai/DeepSeek-R1"], "sample")
     assert r1.backend == "openai" and r1.openai_api == "chat"
+    # finding 5 on AIME: a trained and a released model asked the sub-steps of the decomposed Hard questions
+    steps = {exp: _stage(plan, exp, "sample") for exp in ("openr1_lg_20k_ep4_steps", "eval_s1_1_32b_steps")}
+    assert {s.benchmark for s in steps.values()} == {"aime24_steps"}
+    assert steps["openr1_lg_20k_ep4_steps"].model == "@openr1_lg_20k_ep4/train/model"
+    ablations = _stage(plan, PANEL, "ablations")
+    assert ablations.steps_benchmark == "aime24_steps" and ablations.step_pairs == {
+        "eval_s1_1_32b_steps": "eval_s1_1_32b"
+    }
 
 
 def test_paper_tier_roles_are_the_studys_six_models(plans):
@@ -160,6 +169,7 @@ def test_study_logs_profile_analyses_a_folder_of_lm_eval_logs(plans):
     assert [(r.experiment, r.stage) for r in plan.requests] == [
         ("study_logs", "grade"),
         (PANEL, "tiers"),
+        (PANEL, "strategies"),
         (PANEL, "ablations"),
     ]
     grade = plan.requests[0].params
@@ -185,7 +195,7 @@ def test_study_logs_profile_rebuilds_tiers_ablations_and_the_study_comparison(be
     plan = load_plan("study_logs", overrides=overrides)
     results = {f"{r.experiment}/{r.stage}": r for r in run_plan(plan, runs_dir=tmp_path / "runs", echo=False)}
     assert {k: r.status for k, r in results.items()} == dict.fromkeys(
-        ["study_logs/grade", "_panel/tiers", "_panel/ablations"], "done"
+        ["study_logs/grade", "_panel/tiers", "_panel/strategies", "_panel/ablations"], "done"
     ), [r.error for r in results.values()]
     means = pd.read_csv(f"{results['_panel/tiers'].dir}/study_tier_means.csv").set_index(["group", "tier"])
     base = means.loc[("base (Qwen2.5-32B-Instruct)", "easy")]
@@ -206,3 +216,9 @@ def test_study_logs_profile_rebuilds_tiers_ablations_and_the_study_comparison(be
     }
     fit = pd.read_csv(f"{results['_panel/ablations'].dir}/scaling_fit.csv").set_index("tier")
     assert fit.loc["hard", "n_sizes"] == 3 and fit.loc["hard", "slope"] > 0
+    # strategies: the logs' SFT models against DeepSeek-R1's samples, through the MiniLM proxy only (no judge set)
+    strategy = pd.read_csv(f"{results['_panel/strategies'].dir}/strategy_by_tier.csv")
+    assert set(strategy["measure"]) == {"proxy"} and set(strategy["reference"]) == {"deepseek-ai/DeepSeek-R1"}
+    assert {"simplescaling/s1.1-32B", "GAIR/LIMO"} <= set(strategy["model"])
+    sixth = pd.read_csv(f"{results['_panel/ablations'].dir}/findings.csv").iloc[5]
+    assert "strategy similarity not measured: no judge and no exact strategies" in sixth["this_run"]

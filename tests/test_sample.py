@@ -7,11 +7,9 @@ import os
 import re
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -30,6 +28,9 @@ from ladder.sample.hf_backend import make_row_sampler
 from ladder.sample.progress import SAMPLES_JSONL, read_records
 from ladder.sample.stage import checkpoint_fingerprint, finish, resolve_model
 from ladder.watch import StageWatch
+from tests.served import free_port, transformers_serve
+
+pytestmark = pytest.mark.usefixtures("one_torch_thread")  # tests/conftest.py
 
 QUESTIONS = pd.DataFrame(
     {
@@ -42,17 +43,6 @@ QUESTIONS = pd.DataFrame(
         "answer": ["47", "2", "5/6"],
     }
 )
-
-
-@pytest.fixture(autouse=True, scope="module")
-def one_torch_thread():
-    """Two torch threads on a shared 2-core machine spin against each other (10x slower than one)."""
-    import torch
-
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
 
 
 def hf_params(model_dir, **overrides) -> SampleParams:
@@ -386,49 +376,11 @@ def test_cli_reports_bad_input_without_a_traceback(tmp_path, capsys):
 # --- openai backend against a real server ---------------------------------------------------------------
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def served_model(tiny_model_dir, tmp_path_factory):
     """`transformers serve` on 127.0.0.1 serving the tiny model from its local folder."""
-    import urllib.request
-
-    serve = Path(sys.executable).with_name("transformers")
-    if not serve.exists():
-        pytest.skip("transformers CLI not installed (pip install 'transformers[serving]')")
-    pytest.importorskip("fastapi", reason="needs transformers[serving]")
-    port = _free_port()
-    log = tmp_path_factory.mktemp("serve") / "serve.log"
-    with open(log, "w") as handle:
-        proc = subprocess.Popen(
-            [str(serve), "serve", str(tiny_model_dir), "--host", "127.0.0.1", "--port", str(port), "--device", "cpu"],
-            stdout=handle,
-            stderr=subprocess.STDOUT,
-            env={**os.environ, "HF_HUB_OFFLINE": "1", "OMP_NUM_THREADS": "1"},
-        )
-    try:
-        deadline = time.monotonic() + 120
-        while True:
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=2) as reply:
-                    if reply.status == 200:
-                        break
-            except OSError:
-                pass
-            if proc.poll() is not None or time.monotonic() > deadline:
-                pytest.fail(f"transformers serve did not start: {log.read_text()[-2000:]}")
-            time.sleep(0.3)
-        yield f"http://127.0.0.1:{port}/v1"
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+    with transformers_serve(tmp_path_factory.mktemp("serve"), tiny_model_dir) as url:
+        yield url
 
 
 @pytest.mark.parametrize("api", ["completions", "chat"])
@@ -473,7 +425,7 @@ def test_openai_unreachable_server_fails_naming_the_request(tmp_path):
         model="served-name",
         backend="openai",
         apply_chat_template=False,
-        openai_base_url=f"http://127.0.0.1:{_free_port()}/v1",
+        openai_base_url=f"http://127.0.0.1:{free_port()}/v1",
         n=1,
         max_retries=1,
         request_timeout_s=2,

@@ -1,4 +1,5 @@
-"""The smoke profile end to end through the real runner: curate, train, sample, grade (two experiments), tiers, ablations.
+"""The smoke profile end to end through the real runner: curate, train, sample, grade (two experiments), tiers,
+strategies, ablations.
 
 This is `make smoke` inside `make test`: every stage notebook runs with papermill on a tiny Qwen2 model.
 """
@@ -36,6 +37,7 @@ def test_every_stage_runs(smoke_run):
     stages = ("curate", "train", "sample", "grade")
     assert list(results) == [f"{e}/{s}" for e in plan.experiments for s in stages] + [
         "_panel/tiers",
+        "_panel/strategies",
         "_panel/ablations",
     ]
 
@@ -51,6 +53,9 @@ def test_stage_outputs_chain_together(smoke_run):
     assert {"acc_smoke_base", "acc_smoke_sft"} <= set(questions.columns)
     findings = pd.read_csv(f"{results['_panel/ablations'].dir}/findings.csv")
     assert len(findings) == 6 and set(findings["holds"]) <= {"yes", "no", "inconclusive", "not testable"}
+    strategy = pd.read_csv(f"{results['_panel/strategies'].dir}/strategy_by_tier.csv").dropna(subset=["similarity"])
+    assert set(strategy["measure"]) == {"exact", "proxy"} and set(strategy["model"]) == {"smoke_base", "smoke_sft"}
+    assert ((strategy["ci_low"] <= strategy["similarity"]) & (strategy["similarity"] <= strategy["ci_high"])).all()
 
 
 def test_every_reported_estimate_lies_inside_its_interval(smoke_run):

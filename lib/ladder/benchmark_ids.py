@@ -273,7 +273,8 @@ def _answers_equal(a: Any, b: Any, integer: bool) -> bool:
 
 def registered_frame(bench: Benchmark, raw: pd.DataFrame, where: str) -> pd.DataFrame:
     """Map a source's rows onto the registry's canonical ids and check them against it (every question once,
-    answers equal to the registry's); the registry's metadata columns follow, and the source's answer."""
+    answers equal to the registry's); the registry's metadata columns follow, the source's answer and, when the
+    source has one, its worked solution."""
     name = bench.name
     reg = bench.registry
     assert reg is not None
@@ -292,7 +293,10 @@ def registered_frame(bench: Benchmark, raw: pd.DataFrame, where: str) -> pd.Data
             raise BenchmarkError(
                 f"{where}: row {position} (question {qid}): answer {doc['answer']!r} differs from the registry's {expected!r}"
             )
-        rows.append({"question_id": qid, "problem": str(doc[text_col]), "source_answer": str(doc["answer"])})
+        row = {"question_id": qid, "problem": str(doc[text_col]), "source_answer": str(doc["answer"])}
+        if isinstance(doc.get("solution"), str):  # AI-MO's worked solutions: the strategy stage's reference
+            row["solution"] = doc["solution"]
+        rows.append(row)
     frame = pd.DataFrame(rows)
     dup = frame["question_id"].duplicated()
     if dup.any():
@@ -308,5 +312,6 @@ def registered_frame(bench: Benchmark, raw: pd.DataFrame, where: str) -> pd.Data
             "answer",
             *[c for c in meta.columns if c not in ("question_id", "answer")],
             "source_answer",
+            *(["solution"] if "solution" in frame.columns else []),
         ]
     ]

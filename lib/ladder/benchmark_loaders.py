@@ -1,11 +1,13 @@
-"""The benchmarks' loaders: AIME24, AIME25 and MATH-500 from the Hugging Face hub or a local file, and the
-mini-ladder's generated benchmarks.
+"""The benchmarks' loaders: AIME24, AIME25 and MATH-500 from the Hugging Face hub or a local file, the Hard
+AIME24 questions split into sub-steps (``aime24_steps``, from ``data/aime24_steps.yaml``), and the mini-ladder's
+generated benchmarks.
 
 A hub loader reads the source the project names (``AI-MO/aimo-validation-aime``, ``MathArena/aime_2025``,
 ``HuggingFaceH4/MATH-500``); a local jsonl/json/parquet/csv file goes through the same checks. AIME rows are
 mapped onto the id registry's canonical ids and checked against it (``ladder.benchmark_ids``). The generated
-benchmarks (:data:`GENERATED`) are functions of other ladder modules, named as strings so that importing this
-module stays light (the stage hash follows such strings, see ``ladder.store``). ``ladder.benchmarks`` registers
+benchmarks (:data:`GENERATED`) and the step questions (:data:`AIME24_STEPS`) are functions of other ladder modules,
+named as strings so that importing this module stays light (the stage hash follows such strings, see
+``ladder.store``). ``ladder.benchmarks`` registers
 all of them by name.
 
 Usage::
@@ -32,12 +34,20 @@ GENERATED: dict[str, str] = {
     "synthetic_steps": "ladder.synthetic:step_questions",
     "synthetic_worked": "ladder.synthetic_trajectories:worked_evaluation_set",
 }
+# The step questions of finding 5: "module:function" reading data/aime24_steps.yaml (or a YAML file given) into the
+# benchmark frame. The module imports sympy, so it is imported when the benchmark is loaded.
+AIME24_STEPS = "ladder.aime_steps:step_frame"
+
+
+def _lazy_function(spec: str):
+    module_name, function = spec.split(":")
+    return getattr(importlib.import_module(module_name), function)
 
 
 def generated_benchmark(name: str) -> Benchmark:
     """The generated benchmark ``name`` of :data:`GENERATED` (a local file given to its loader is read instead)."""
     module_name, function = GENERATED[name].split(":")
-    build = getattr(importlib.import_module(module_name), function)
+    build = _lazy_function(GENERATED[name])
 
     def loader(path: Path | None) -> pd.DataFrame:
         return read_local_table(path) if path is not None else build()
@@ -119,9 +129,15 @@ def _math500_loader(path: Path | None) -> pd.DataFrame:
     ]
 
 
+def _aime24_steps_loader(path: Path | None) -> pd.DataFrame:
+    if path is not None and path.suffix.lower() not in (".yaml", ".yml"):
+        return read_local_table(path)  # the step frame saved as a table (jsonl, json, parquet, csv)
+    return _lazy_function(AIME24_STEPS)(path)
+
+
 @cache
 def builtin_benchmarks() -> dict[str, Benchmark]:
-    """aime24 and aime25 (with their id registries, ``data/<name>.csv``) and math500, by name."""
+    """aime24 and aime25 (with their id registries, ``data/<name>.csv``), math500 and aime24_steps, by name."""
     benchmarks = [
         new_benchmark(
             "aime24",
@@ -151,6 +167,12 @@ def builtin_benchmarks() -> dict[str, Benchmark]:
             "math500",
             _math500_loader,
             description="MATH-500 (HuggingFaceH4/MATH-500 test split), ids = unique_id",
+        ),
+        new_benchmark(
+            "aime24_steps",
+            _aime24_steps_loader,
+            description="Hard AIME24 questions split into sub-steps (data/aime24_steps.yaml), ids = <AI-MO id>.<step>",
+            integer_answers=False,  # a step's answer may be an exact fraction or radical
         ),
     ]
     return {b.name: b for b in benchmarks}

@@ -93,7 +93,7 @@ def _nav(run: dict, pages: dict[tuple[str, str], str]) -> list:
             if r["experiment"] == experiment and (r["experiment"], r["stage"]) in pages
         ]
         if entries:
-            nav.append({"Panel: tiers and ablations" if experiment == PANEL else experiment: entries})
+            nav.append({"Panel: tiers, strategies, ablations" if experiment == PANEL else experiment: entries})
     return nav
 
 

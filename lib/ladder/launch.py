@@ -6,7 +6,7 @@
   one array per group.
 * ``configs/slurm/sample.sbatch``: the sample and grade stages of one experiment on one node (vLLM tensor
   parallel within the node; data parallel = several such jobs).
-* ``submit.sh``: submits the arrays, then the panel stages (tiers, ablations) once every array task succeeded.
+* ``submit.sh``: submits the arrays, then the panel stages (tiers, strategies, ablations) once every array task succeeded.
 
 The templates and their renderer are in ``ladder.slurm``, also used for ``configs/slurm/train.sbatch``: one
 training run across nodes outside the runner (accelerate + FSDP on every node), rendered by

@@ -39,6 +39,16 @@ def save_figure(fig: Figure, out_dir: str | Path | None, name: str) -> Path | No
     return path
 
 
+def empty_figure(message: str, out_dir: str | Path | None, name: str) -> Figure:
+    """A figure that says why there is nothing to draw, saved like any other (the book never shows a blank)."""
+    fig = Figure(figsize=(6, 2), layout="constrained")
+    ax = fig.subplots()
+    ax.text(0.5, 0.5, message, ha="center", va="center")
+    ax.set_axis_off()
+    save_figure(fig, out_dir, name)
+    return fig
+
+
 def question_order(accuracy: pd.DataFrame, tier_of: Mapping[str, str]) -> list[str]:
     """Questions sorted by tier (easy -> exh), then by mean accuracy over the panel, highest first."""
     tiers = benchmarks.tiers_present(tier_of)

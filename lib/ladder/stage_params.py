@@ -23,13 +23,23 @@ from __future__ import annotations
 import re
 import typing
 from collections.abc import Collection, Mapping, Sequence
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, ValidationError, model_validator
 
 
 class ParamsError(ValueError):
     """Bad params: says what is wrong, where (file, line, key) and what is accepted."""
+
+
+def _confidence_level(value: float) -> float:
+    if not 0.0 < value < 1.0:
+        raise ValueError(f"a confidence level is in (0, 1), got {value}")
+    return value
+
+
+ConfidenceLevel = Annotated[float, AfterValidator(_confidence_level)]
+"""A two-sided confidence level in (0, 1): the type of every stage's ``confidence`` param."""
 
 
 class FieldsError(ValueError):

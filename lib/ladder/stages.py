@@ -58,6 +58,13 @@ STAGES: dict[str, Stage] = {
         Stage("grade", "40_grade", "ladder.grade:GradeParams", file_params=("inputs", "benchmark_path")),
         Stage("tiers", "50_tiers", "ladder.tiers:TiersParams", panel=True, file_params=("graded_files",)),
         Stage(
+            "strategies",
+            "55_strategies",
+            "ladder.strategies:StrategiesParams",
+            panel=True,
+            file_params=("benchmark_path", "intended"),
+        ),
+        Stage(
             "ablations",
             "60_ablations",
             "ladder.ablations:AblationsParams",

@@ -234,6 +234,8 @@ class AblationAnalysis:
     categories: pd.DataFrame  # category_spread.csv
     steps: pd.DataFrame  # step_decomposition.csv
     notes: list[str] = field(default_factory=list)
+    strategies: pd.DataFrame = field(default_factory=pd.DataFrame)  # the strategies stage's strategy_by_tier.csv
+    exh_strategies: pd.DataFrame = field(default_factory=pd.DataFrame)  # its exh_strategy_match.csv
 
 
 def analyse_ablations(data: AblationInputs, params: AblationsParams) -> AblationAnalysis:
@@ -255,4 +257,16 @@ def analyse_ablations(data: AblationInputs, params: AblationsParams) -> Ablation
     notes = list(data.notes)
     if data.axes.empty:
         notes.append("no experiment has a curate stage: axes unknown, axis comparisons empty")
-    return AblationAnalysis(params, data.axes, accuracy, comparisons, pairs, scaling, categories, steps, notes)
+    return AblationAnalysis(
+        params,
+        data.axes,
+        accuracy,
+        comparisons,
+        pairs,
+        scaling,
+        categories,
+        steps,
+        notes,
+        data.strategies,
+        data.exh_strategies,
+    )

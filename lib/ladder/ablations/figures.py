@@ -17,20 +17,11 @@ from ladder.benchmarks import ALL_TIERS, TIER_ORDER
 from ladder.findings.claims import StudyClaims
 
 
-def _empty_figure(message: str, out_dir, name: str) -> Figure:
-    fig = Figure(figsize=(6, 2), layout="constrained")
-    ax = fig.subplots()
-    ax.text(0.5, 0.5, message, ha="center", va="center")
-    ax.set_axis_off()
-    plots.save_figure(fig, out_dir, name)
-    return fig
-
-
 def plot_accuracy_vs_n(analysis: AblationAnalysis, out_dir: str | Path | None = None) -> Figure:
     """avg@n per tier against N (log scale) for the N comparison, with CIs and the log-linear fit per tier."""
     group = main_group(analysis.comparisons["N"])
     if group.empty:
-        return _empty_figure("no experiments differ only in N", out_dir, "accuracy_vs_n")
+        return plots.empty_figure("no experiments differ only in N", out_dir, "accuracy_vs_n")
     fig = Figure(figsize=(6.5, 4.2), layout="constrained")
     ax = fig.subplots()
     for tier in plots.tiers_in(group):
@@ -65,7 +56,7 @@ def plot_axis_bars(analysis: AblationAnalysis, axis: str, out_dir: str | Path | 
     group = main_group(analysis.comparisons[axis])
     name = f"axis_{axis}"
     if group.empty:
-        return _empty_figure(f"no experiments differ only in {axis}", out_dir, name)
+        return plots.empty_figure(f"no experiments differ only in {axis}", out_dir, name)
     tiers_here = plots.tiers_in(group)
     bars = group.groupby(["value", "experiment"], sort=False).size().index.tolist()
     width = 0.8 / max(len(bars), 1)
@@ -96,7 +87,7 @@ def plot_category_spread(
     curation finding (center +- tolerance)."""
     group = main_group(analysis.comparisons["C"])
     if group.empty:
-        return _empty_figure("no experiments differ only in category", out_dir, "category_spread")
+        return plots.empty_figure("no experiments differ only in category", out_dir, "category_spread")
     rows = group[group["tier"] == ALL_TIERS]
     means = rows.groupby("value")["avg@n"].mean().sort_values()
     fig = Figure(figsize=(max(5.0, 0.9 * len(means) + 2), 4.0), layout="constrained")
@@ -133,7 +124,7 @@ def plot_steps(analysis: AblationAnalysis, out_dir: str | Path | None = None) ->
     """End-to-end accuracy against the product of step accuracies per decomposed question (diagonal: equal)."""
     steps = analysis.steps
     if steps.empty:
-        return _empty_figure("no step decomposition in this run", out_dir, "step_decomposition")
+        return plots.empty_figure("no step decomposition in this run", out_dir, "step_decomposition")
     fig = Figure(figsize=(5.0, 4.2), layout="constrained")
     ax = fig.subplots()
     ax.plot([0, 100], [0, 100], color="#999999", lw=0.8, ls="--")

@@ -36,6 +36,24 @@ class AblationInputs:
     step_pairs: dict[str, str]  # steps experiment -> end-to-end experiment
     notes: list[str] = field(default_factory=list)
     roles: dict[str, str] = field(default_factory=dict)  # experiment -> base | sft | other
+    strategies: pd.DataFrame = field(default_factory=pd.DataFrame)  # the strategies stage's strategy_by_tier.csv
+    exh_strategies: pd.DataFrame = field(default_factory=pd.DataFrame)  # its exh_strategy_match.csv
+
+
+def _strategy_tables(panel: Mapping[str, str]) -> tuple[pd.DataFrame, pd.DataFrame]:
+    # The strategies stage runs before this one when the profile lists it; without it, finding 6's strategy parts
+    # say they were not measured.
+    if "strategies" not in panel:
+        return pd.DataFrame(), pd.DataFrame()
+    tables = []
+    for name in ("strategy_by_tier", "exh_strategy_match"):
+        path = Path(panel["strategies"]) / f"{name}.csv"
+        if not path.is_file():
+            raise AblationsError(f"{path}: no such file (the strategies stage writes it)")
+        tables.append(
+            pd.read_csv(path, dtype={"question_id": str, "model": str}, keep_default_na=False, na_values=[""])
+        )
+    return tables[0], tables[1]
 
 
 def _read_params_json(folder: Path) -> dict:
@@ -187,4 +205,5 @@ def load_ablation_inputs(inputs: Mapping[str, Mapping[str, str]], params: Ablati
             raise AblationsError(
                 f"step_pairs: {exp!r} -> {partner!r}, but {partner!r} has no graded rows of {params.benchmark}"
             )
-    return AblationInputs(axes, graded, steps, tier_of, pairs, notes, roles)
+    strategies, exh_strategies = _strategy_tables(panel)
+    return AblationInputs(axes, graded, steps, tier_of, pairs, notes, roles, strategies, exh_strategies)

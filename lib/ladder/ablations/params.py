@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import field_validator
-
 from ladder.params import StageParams
+from ladder.stage_params import ConfidenceLevel
 
 
 class AblationsError(ValueError):
@@ -25,12 +24,5 @@ class AblationsParams(StageParams):
     mixed_categories: list[str] = ["diverse", "all"]  # categories that are mixes: equal on the C axis ("mix")
     step_pairs: dict[str, str] = {}  # steps experiment -> end-to-end experiment; {}: from the sample params
     unequal_n: Literal["error", "truncate"] = "error"  # unequal samples per question: fail, or first n_min
-    confidence: float = 0.95  # two-sided level of every CI (metrics, paired differences, the scaling slope)
+    confidence: ConfidenceLevel = 0.95  # two-sided level of every CI (metrics, paired differences, the scaling slope)
     claims: str = "data/study_claims.yaml"  # the study's findings with the thresholds that test them (ladder.findings)
-
-    @field_validator("confidence")
-    @classmethod
-    def _fraction(cls, value: float) -> float:
-        if not 0.0 < value < 1.0:
-            raise ValueError(f"a confidence level is in (0, 1), got {value}")
-        return value

@@ -81,10 +81,16 @@ class StepsThresholds(_Fractions):
     product_tolerance: float  # |end-to-end - product of step accuracies| within this
 
 
-class ExhThresholds(_Fractions):
-    """Finding 6: every SFT model stays at or below ``max`` on Exh."""
+class ExhThresholds(_Frozen):
+    """Finding 6: every SFT model stays at or below ``max`` on Exh, follows the reference's strategies on
+    ``strategy_tier`` (judge score at least ``judge_min``, or exact similarity at least ``exact_min``) and no more
+    than ``intended_max`` of its Exh samples follow the intended strategy."""
 
-    max: float  # highest Exh accuracy an SFT model may have
+    max: float = Field(ge=0.0, le=1.0)  # highest Exh accuracy an SFT model may have
+    strategy_tier: str  # tier where the SFT models' strategies are compared with the reference's
+    judge_min: float = Field(ge=1.0, le=5.0)  # mean judge score (1-5) each SFT model must reach there
+    exact_min: float = Field(ge=0.0, le=1.0)  # the same bar on the exact measure (0-1): 1 + 4 x exact_min = judge_min
+    intended_max: float = Field(ge=0.0, le=1.0)  # share of SFT samples on Exh that may follow the intended strategy
 
 
 THRESHOLDS: dict[str, type[_Frozen]] = {
@@ -110,6 +116,7 @@ class StudyNumber(_Frozen):
     model: str = ""
     similarity: str = ""
     tolerance: float = 0.0
+    unit: Literal["fraction", "score"] = "fraction"  # an accuracy (shown as %), or a judge's 1-5 score
 
 
 class FindingClaim(_Frozen):

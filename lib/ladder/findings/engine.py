@@ -18,7 +18,7 @@ import pandas as pd
 
 from ladder.findings.claims import StudyClaims, load_claims
 from ladder.findings.numbers import NumberCheck, compare
-from ladder.findings.rules import RULES, VERDICTS, AblationAnalysis, pct
+from ladder.findings.rules import RULES, VERDICTS, AblationAnalysis
 
 
 @dataclass(frozen=True, repr=False)
@@ -69,7 +69,9 @@ class Finding:
             f"  study:    {self.study_says}",
             f"  this run: {self.this_run}",
         ]
-        lines += [f"  {n.key}: study {pct(n.study)} ({n.comparison}), this run {_value_text(n)}" for n in self.numbers]
+        lines += [
+            f"  {n.key}: study {n.show(n.study)} ({n.comparison}), this run {_value_text(n)}" for n in self.numbers
+        ]
         return "\n".join(lines)
 
     __repr__ = __str__
@@ -78,9 +80,9 @@ class Finding:
 def _value_text(number: NumberCheck) -> str:
     if math.isnan(number.this_run):
         return f"n/a ({number.note})"
-    text = pct(number.this_run)
+    text = number.show(number.this_run)
     if not math.isnan(number.ci_low):
-        text += f" (CI {pct(number.ci_low)} to {pct(number.ci_high)})"
+        text += f" (CI {number.show(number.ci_low)} to {number.show(number.ci_high)})"
     agrees = {True: "agrees", False: "disagrees"}.get(number.agrees if isinstance(number.agrees, bool) else None)
     return f"{text}, {agrees}" if agrees else text
 

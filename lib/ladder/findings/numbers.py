@@ -16,7 +16,7 @@ from typing import Literal
 import pandas as pd
 
 from ladder.findings import claims as c
-from ladder.findings.rules import AblationAnalysis, long_r1
+from ladder.findings.rules import AblationAnalysis, long_r1, pct, strategy_rows
 
 
 @dataclass(frozen=True)
@@ -128,6 +128,18 @@ def sft_tier_max(analysis: AblationAnalysis, number: c.StudyNumber, claim: c.Fin
     return _row_value(rows, "max") if not rows.empty else f"no SFT experiment with {number.tier.title()} questions"
 
 
+def strategy_similarity(analysis: AblationAnalysis, number: c.StudyNumber, claim: c.FindingClaim) -> Value | str:
+    """Lowest SFT model's mean strategy similarity to the reference on the number's tier, on the judge's 1-5 scale
+    (the exact measure's 0-1 mapped as 1 + 4x, as the claims file's bars are)."""
+    measure, rows = strategy_rows(analysis, number.tier)
+    if not measure:
+        return "no judge and no exact strategies in this run (the embedding proxy is not a verdict)"
+    row = rows.loc[rows["similarity"].idxmin()]
+    scale = (lambda x: float(x)) if measure == "judge" else (lambda x: 1.0 + 4.0 * float(x))
+    note = "judge score" if measure == "judge" else "exact measure mapped to 1-5 (1 + 4x)"
+    return Value(scale(row["similarity"]), scale(row["ci_low"]), scale(row["ci_high"]), str(row["model"]), note)
+
+
 QUANTITIES: dict[str, Callable[[AblationAnalysis, c.StudyNumber, c.FindingClaim], Value | str]] = {
     "medium_r1_500plus": medium_r1_500plus,
     "stability_gap": stability_gap,
@@ -137,6 +149,7 @@ QUANTITIES: dict[str, Callable[[AblationAnalysis, c.StudyNumber, c.FindingClaim]
     "similarity_tier": similarity_tier,
     "step_whole": step_whole,
     "sft_tier_max": sft_tier_max,
+    "strategy_similarity": strategy_similarity,
 }
 
 
@@ -157,6 +170,13 @@ class NumberCheck:
     agrees: object = pd.NA
     source: str = ""
     note: str = ""
+    unit: str = "fraction"  # fraction (shown as %) or score (a judge's 1-5)
+
+    def show(self, value: float) -> str:
+        """``value`` in this number's unit: "12%", or "4.2" for a score."""
+        if self.unit == "score":
+            return f"{value:.1f}" if pd.notna(value) else "n/a"
+        return pct(value)
 
     def row(self) -> dict:
         """The row of ``study_findings.csv``."""
@@ -204,6 +224,7 @@ def compare(analysis: AblationAnalysis, number: c.StudyNumber, claim: c.FindingC
         "study": number.value,
         "comparison": number.comparison,
         "this_run_is": number.this_run,
+        "unit": number.unit,
     }
     if isinstance(got, str):
         return NumberCheck(**base, note=got)

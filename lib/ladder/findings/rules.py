@@ -35,6 +35,8 @@ class AblationAnalysis(Protocol):
     scaling: pd.DataFrame
     categories: pd.DataFrame
     steps: pd.DataFrame
+    strategies: pd.DataFrame  # the strategies stage's strategy_by_tier.csv (empty without that stage)
+    exh_strategies: pd.DataFrame  # its exh_strategy_match.csv
 
 
 @dataclass(frozen=True)
@@ -259,8 +261,63 @@ def steps(analysis: AblationAnalysis, t: c.StepsThresholds) -> RuleResult:
     return _result(text, holds)
 
 
+def strategy_rows(analysis: AblationAnalysis, tier: str) -> tuple[str, pd.DataFrame]:
+    """The deciding strategy measure (judge, else exact; the proxy decides nothing) and the SFT models' rows of
+    the strategies table on ``tier``; ("", empty) when neither was measured."""
+    table = analysis.strategies
+    if table is None or table.empty:
+        return "", pd.DataFrame()
+    for measure in ("judge", "exact"):
+        rows = table[(table["measure"] == measure) & (table["role"] == "sft") & (table["tier"] == tier)]
+        rows = rows[rows["similarity"].notna()]
+        if not rows.empty:
+            return measure, rows
+    return "", pd.DataFrame()
+
+
+def _strategy_verdict(analysis: AblationAnalysis, t: c.ExhThresholds) -> tuple[str, str | None]:
+    measure, rows = strategy_rows(analysis, t.strategy_tier)
+    if not measure:
+        table = analysis.strategies
+        proxy = table[(table["measure"] == "proxy") & (table["tier"] == t.strategy_tier)] if len(table) else table
+        said = f" (the embedding proxy, not a verdict: {proxy['similarity'].mean():.2f})" if len(proxy) else ""
+        return f"strategy similarity not measured: no judge and no exact strategies{said}", None
+    bar = t.judge_min if measure == "judge" else t.exact_min
+    verdicts = [contrasts.verdict(r["ci_low"], r["ci_high"], above=bar - 1e-12) for _, r in rows.iterrows()]
+    low = rows.loc[rows["similarity"].idxmin()]
+    reference = str(rows["reference"].iloc[0]) if "reference" in rows else ""
+    whose = "the reference solutions'" if reference in ("", "solution") else f"{reference}'s"
+    text = (
+        f"{verdicts.count('yes')}/{len(rows)} SFT models' {t.strategy_tier.title()} strategies are at least {bar:g} "
+        f"similar to {whose} ({measure} measure; lowest {low['similarity']:.2f}, CI {low['ci_low']:.2f} to "
+        f"{low['ci_high']:.2f}, {low['model']})"
+    )
+    return text, contrasts.combine(verdicts)
+
+
+def _intended_verdict(analysis: AblationAnalysis, t: c.ExhThresholds) -> tuple[str, str | None]:
+    table = analysis.exh_strategies
+    rows = table[(table["role"] == "sft") & table["n_intended"].notna()] if table is not None and len(table) else None
+    if rows is None or rows.empty:
+        return (
+            "whether a sample follows the intended Exh strategy is not measured (needs exact strategies or a judge)",
+            None,
+        )
+    share = rows["n_intended"].sum() / rows["n_samples"].sum()
+    text = (
+        f"{int(rows['n_intended'].sum())} of {int(rows['n_samples'].sum())} SFT samples on Exh follow the intended "
+        f"strategy ({rows['measure'].iloc[0]} measure)"
+    )
+    return text, "yes" if share <= t.intended_max + 1e-12 else "no"
+
+
 def exh(analysis: AblationAnalysis, t: c.ExhThresholds) -> RuleResult:
-    """Finding 6: every SFT experiment stays at or below ``max`` on Exh (strategy similarity is not tested)."""
+    """Finding 6: every SFT experiment stays at or below ``max`` on Exh; SFT models follow the reference's
+    strategies on ``strategy_tier`` (each model's CI above the bar: the judge's ``judge_min``, else the exact
+    measure's ``exact_min``); no more than ``intended_max`` of their Exh samples follow the intended strategy.
+
+    The strategy parts come from the strategies stage; a part it did not measure is said so and left out.
+    """
     accuracy = analysis.accuracy
     values = tier_values(accuracy, "exh")
     if values.empty:
@@ -270,11 +327,16 @@ def exh(analysis: AblationAnalysis, t: c.ExhThresholds) -> RuleResult:
         # Zero on Exh says nothing when the models solve nothing else either.
         return _result(f"SFT experiments score at most {pct(t.max)} on every tier: uninformative", None)
     holds = bool((values <= t.max + 1e-12).all())
-    text = (
+    parts = [
         f"{int((values <= t.max + 1e-12).sum())}/{len(values)} SFT experiments score <= {pct(t.max)} "
-        f"on Exh (highest {pct(values.max())}, {values.idxmax()}); strategy similarity needs a judge, not tested."
-    )
-    return _result(text, holds)
+        f"on Exh (highest {pct(values.max())}, {values.idxmax()})"
+    ]
+    verdicts = ["yes" if holds else "no"]
+    for text, verdict in (_strategy_verdict(analysis, t), _intended_verdict(analysis, t)):
+        parts.append(text)
+        if verdict is not None:
+            verdicts.append(verdict)
+    return _result("; ".join(parts) + ".", contrasts.combine(verdicts))
 
 
 RULES: dict[str, Callable[[AblationAnalysis, object], RuleResult]] = {

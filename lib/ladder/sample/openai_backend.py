@@ -15,19 +15,17 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import queue
 import threading
 from collections.abc import Iterator
-from urllib.parse import urlparse
 
+from ladder.openai_server import server_api_key
 from ladder.sample.params import SampleParams
 from ladder.sample.requests import Generation, SampleError, SampleRequest, finish_reason
 
 # openai takes seconds to import: the functions that talk to the server import it.
 
 _DONE = object()
-LOCAL_HOSTS = {"127.0.0.1", "localhost", "::1", "0.0.0.0"}
 
 
 def backend_version() -> str:
@@ -39,15 +37,7 @@ def backend_version() -> str:
 
 def api_key(params: SampleParams) -> str:
     """The API key from the environment; a local server without a key gets a placeholder."""
-    key = os.environ.get(params.openai_api_key_env, "")
-    if key:
-        return key
-    if urlparse(params.openai_base_url).hostname in LOCAL_HOSTS:
-        return "EMPTY"  # local servers (vllm serve, transformers serve) accept any key
-    raise SampleError(
-        f"backend 'openai' at {params.openai_base_url}: environment variable {params.openai_api_key_env} is not set; "
-        f"export it (the key never goes into params files)"
-    )
+    return server_api_key(params.openai_base_url, params.openai_api_key_env, "backend 'openai'", SampleError)
 
 
 async def _one(client, params: SampleParams, model: str, request: SampleRequest) -> Generation:

@@ -7,6 +7,7 @@ from typing import Literal
 from pydantic import field_validator
 
 from ladder.params import StageParams
+from ladder.stage_params import ConfidenceLevel
 
 ROLES = ("base_models", "sft_models", "reference_models", "exh_models")  # the params naming panel members by role
 
@@ -37,7 +38,7 @@ class TiersParams(StageParams):
     ks: list[int] = [2, 4]  # k of cov@k (first k samples) and unbiased pass@k, beside avg@n, cov@n, maj@n
     unequal_n: Literal["error", "truncate"] = "error"  # unequal samples per question: fail, or use the first n_min
     n_bootstrap: int = 1000  # resamples of the bootstrap over models of Loevinger's H (0: no CI)
-    confidence: float = 0.95  # two-sided level of every CI
+    confidence: ConfidenceLevel = 0.95  # two-sided level of every CI
     seed: int = 0  # seed of that bootstrap: same seed, same tables
     irt_model: Literal["rasch", "2pl"] = "rasch"  # item response model for question difficulty
     irt_prior_sd: float = 3.0  # sd (logits) of the normal prior on abilities and difficulties; keeps 0/n finite

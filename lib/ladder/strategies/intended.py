@@ -1,0 +1,52 @@
+"""Each Exh question's intended strategy, as a text in the samples' columns (model ``intended``).
+
+On the synthetic mini-ladder it is the question's true chain, which ends in the operation no training trajectory
+shows; its text is the teacher's trajectory of that chain. On AIME24 it is the key idea of the official solution,
+in this project's words (``data/aime24_exh_strategies.yaml``, ``params.intended``), which only a judge can hold a
+sample against (the proxy's similarity to it is reported beside, as a proxy).
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from ladder import paths
+from ladder.aime_steps import load_intended_strategies
+from ladder.strategies.exact import chain_strategy, write
+from ladder.strategies.inputs import SAMPLE_COLUMNS, StrategyInputs
+from ladder.strategies.pairs import INTENDED
+from ladder.strategies.params import StrategiesParams
+from ladder.strategies.traces import reasoning_trace
+from ladder.synthetic_trajectories import trajectory
+
+
+def intended_rows(data: StrategyInputs, params: StrategiesParams) -> pd.DataFrame:
+    """One row per Exh question of this run with a known intended strategy (SAMPLE_COLUMNS, model ``intended``)."""
+    exh = sorted(q for q in set(data.samples["question_id"]) if data.tier_of.get(q) == "exh")
+    rows = []
+    if data.exact:
+        for q in exh:
+            text = trajectory(data.problems[q], "steps", "r1")
+            rows.append(_row(q, text, reasoning_trace(text), write(chain_strategy(data.problems[q]))))
+    elif params.intended and params.benchmark == "aime24":
+        path = paths.ROOT / params.intended
+        table = load_intended_strategies(path).set_index("question_id")
+        for q in exh:
+            if q in table.index:
+                text = f"{table.at[q, 'strategy']}\nKey steps: {table.at[q, 'key_steps']}"
+                rows.append(_row(q, text, text, ""))
+    return pd.DataFrame(rows, columns=SAMPLE_COLUMNS)
+
+
+def _row(question: str, response: str, trace: str, strategy: str) -> dict:
+    return {
+        "model": INTENDED,
+        "role": "intended",
+        "question_id": question,
+        "tier": "exh",
+        "sample_idx": 0,
+        "response": response,
+        "trace": trace,
+        "correct": True,
+        "strategy": strategy,
+    }
