@@ -3,7 +3,7 @@
 For every step: its ``check`` evaluated with sympy equals its ``answer`` (an integer or LaTeX); for every parent:
 its last step's answer equals its answer, which equals the id registry's (data/aime24.csv). Prints a table of the
 steps and one of the parents; exits 1 on any mismatch or a malformed file (the message names file, line and key).
-The logic is ``ladder.aime_steps``'s.
+The logic is ``ladder.aime_step_checks``'s and ``ladder.aime_steps``'s.
 
     .venv/bin/python scripts/check_aime_steps.py [data/aime24_steps.yaml]
 """
@@ -14,7 +14,8 @@ import sys
 
 import pandas as pd
 
-from ladder.aime_steps import AimeStepsError, check_steps, parent_table
+from ladder.aime_step_checks import check_steps
+from ladder.aime_steps import AimeStepsError, parent_table
 
 
 def main(argv: list[str] | None = None) -> int:

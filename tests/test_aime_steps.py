@@ -9,7 +9,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from ladder import aime_steps, benchmarks
+from ladder import aime_step_checks, aime_steps, benchmarks
 from ladder.aime_steps import AimeStepsError
 from ladder.grade.rules import grade_sample
 
@@ -25,7 +25,7 @@ def frame() -> pd.DataFrame:
 
 
 def test_every_step_answer_checks_out_with_sympy():
-    table = aime_steps.verify_steps()  # raises on any mismatch
+    table = aime_step_checks.verify_steps()  # raises on any mismatch
     assert len(table) >= 15 and table["ok"].all()
     assert (table["problem"] == "").all()
     assert set(table["value"]) >= {"225/22", "6*sqrt(21)", "2*sqrt(39)", "113"}
@@ -104,7 +104,7 @@ def _write(tmp_path, text: str, name: str = "steps.yaml"):
 
 def test_a_small_good_file_loads_and_checks(tmp_path):
     path = _write(tmp_path, _GOOD)
-    assert aime_steps.verify_steps(path)["ok"].all()
+    assert aime_step_checks.verify_steps(path)["ok"].all()
     frame = benchmarks.load_benchmark("aime24_steps", path)
     assert frame["question_id"].tolist() == ["88.1", "88.2"]
 
@@ -117,10 +117,10 @@ def test_a_missing_answer_names_the_file_and_key(tmp_path):
 
 def test_a_check_that_disagrees_names_the_file_line_and_key(tmp_path):
     path = _write(tmp_path, _GOOD.replace("check: 11*6 / (11 - 3)", "check: 11*6 / (11 + 3)"))
-    table = aime_steps.check_steps(path)
+    table = aime_step_checks.check_steps(path)
     assert table["ok"].tolist() == [False, True]
     with pytest.raises(AimeStepsError, match=r"steps\.yaml:8: key 'parents\.0\.steps\.0\.check': evaluates to 33/7"):
-        aime_steps.verify_steps(path)
+        aime_step_checks.verify_steps(path)
 
 
 def test_a_duplicate_parent_names_the_file_and_key(tmp_path):
@@ -140,16 +140,18 @@ def test_answers_must_agree_with_the_registry_and_the_last_step(tmp_path):
 
 
 def test_checks_see_only_the_restricted_namespace(tmp_path):
-    assert aime_steps.evaluate_check("Rational(9, 2) / Rational(11, 25)") == aime_steps.parse_answer("\\frac{225}{22}")
-    assert aime_steps.evaluate_check("9/2") == aime_steps.parse_answer("\\frac{9}{2}")  # exact, not 4.5
+    assert aime_step_checks.evaluate_check("Rational(9, 2) / Rational(11, 25)") == aime_step_checks.parse_answer(
+        "\\frac{225}{22}"
+    )
+    assert aime_step_checks.evaluate_check("9/2") == aime_step_checks.parse_answer("\\frac{9}{2}")  # exact, not 4.5
     for bad in ("open('x')", "__import__('os')", "unknown_name + 1", "x + 1"):
         with pytest.raises(ValueError):
-            aime_steps.evaluate_check(bad)
+            aime_step_checks.evaluate_check(bad)
     with pytest.raises(ValueError, match="not exact"):
-        aime_steps.parse_answer("4.5")
+        aime_step_checks.parse_answer("4.5")
     path = _write(tmp_path, _GOOD.replace("check: 11*6 / (11 - 3)", "check: open('/etc/passwd')"))
     with pytest.raises(AimeStepsError, match=r"key 'parents\.0\.steps\.0\.check': cannot evaluate: NameError"):
-        aime_steps.verify_steps(path)
+        aime_step_checks.verify_steps(path)
 
 
 # --------------------------------------------------------------------------------------------------

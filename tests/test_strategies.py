@@ -151,6 +151,10 @@ def test_a_reference_model_is_compared_with_and_its_own_diversity_measured(panel
     table = analysis.by_tier
     assert _cell(table, "exact", "finder", "medium")["similarity"] == 1.0
     assert _cell(table, "exact", "copycat", "medium")["role"] == "reference"  # the reference's diversity row
+    samples = analysis.samples  # the true chain, whoever the reference is
+    assert (
+        samples.loc[samples["model"] == "finder", "strategy"] == samples.loc[samples["model"] == "finder", "chain"]
+    ).all()
 
 
 def test_bad_inputs_are_named_before_any_work(panel, tmp_path):

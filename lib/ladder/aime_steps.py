@@ -8,19 +8,19 @@ answer. The last step's answer is the parent's answer, and the parent's answer i
 (``data/aime24.csv``). Step questions get the ids ``<parent>.<step>`` ("61.1"), which the ablations' step
 decomposition groups by parent (``ladder.ablations.analysis.step_decomposition``), a step's tier being its parent's.
 
+The answers are checked with sympy by ``ladder.aime_step_checks`` (kept apart: sympy takes a second to import,
+and loading the benchmark or the strategies needs none of it).
+
 ``data/aime24_exh_strategies.yaml`` describes the intended (unconventional) strategy of each Exh question
 (finding 6), read by :func:`load_intended_strategies`.
 
 Every file error names the file, line and key (``data/aime24_steps.yaml:12: key 'parents.0.answer': ...``), as
-``ladder.yaml_source`` does for the other YAML files. A ``check`` is evaluated with a fixed namespace of sympy
-names and a few builtins (``sum``, ``next``, ``range``, ...), never with Python's builtins.
+``ladder.yaml_source`` does for the other YAML files.
 
 Usage::
 
     from ladder import aime_steps
     frame = aime_steps.step_frame()           # the benchmark frame: question_id "61.1", problem, answer, ...
-    table = aime_steps.check_steps()          # one row per step: the answer, the check's value, ok
-    aime_steps.verify_steps()                 # raise AimeStepsError naming file:line and key on any mismatch
     strategies = aime_steps.load_intended_strategies()
 """
 
@@ -32,15 +32,11 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import pandas as pd
-import sympy
-from latex2sympy2_extended import latex2sympy  # Math-Verify's LaTeX parser (sympy's own needs antlr4 4.11)
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
-from sympy.parsing.sympy_parser import auto_number, parse_expr
 
 from ladder import paths
 from ladder.benchmark_ids import BenchmarkError
-from ladder.stage_params import ParamsError
-from ladder.yaml_source import Source, load_yaml_model, read_yaml
+from ladder.yaml_source import Source, load_yaml_with_source
 
 STEPS_FILE = paths.DATA_DIR / "aime24_steps.yaml"
 STRATEGIES_FILE = paths.DATA_DIR / "aime24_exh_strategies.yaml"
@@ -126,22 +122,14 @@ def _resolve(path: str | Path | None, default: Path) -> Path:
     return path if path.is_absolute() else paths.ROOT / path
 
 
-def _read(path: Path, model: type[_Frozen]) -> tuple[Any, Source]:
-    # The model (errors name file, line and key), and the file's key lines for the checks across entries.
-    data = load_yaml_model(path, model, AimeStepsError)
-    try:
-        return data, read_yaml(path)
-    except ParamsError as exc:  # the file changed between the two reads
-        raise AimeStepsError(str(exc)) from None
-
-
 def registry_answers(path: str | Path | None = None) -> pd.DataFrame:
     """The AIME24 id registry's ``question_id``, ``aime_id``, ``answer`` and ``study_tier`` (``data/aime24.csv``)."""
     frame = pd.read_csv(_resolve(path, REGISTRY_FILE), dtype=str, keep_default_na=False)
     return frame[["question_id", "aime_id", "answer", "study_tier"]]
 
 
-def _integer(text: str) -> int | None:
+def integer(text: str) -> int | None:
+    """``text`` as an int when it is one ("113", " -4 "), else None."""
     return int(text) if re.fullmatch(r"\s*[+-]?\d+\s*", text) else None
 
 
@@ -168,7 +156,7 @@ def _registry_problems(
         registered = rows.loc[qid]
         if aime_id != registered["aime_id"]:
             problems.append(f"{where('aime_id')}: '{aime_id}' but question {qid} is {registered['aime_id']}")
-        if _integer(answer) is None or _integer(answer) != _integer(registered["answer"]):
+        if integer(answer) is None or integer(answer) != integer(registered["answer"]):
             problems.append(
                 f"{where('answer')}: '{answer}' but the registry's answer to {qid} is {registered['answer']}"
             )
@@ -180,16 +168,16 @@ def load_steps(path: str | Path | None = None, registry: pd.DataFrame | None = N
 
     Checked here: the keys and types (pydantic), each parent once, its ``aime_id`` and ``answer`` equal to the
     registry's (``registry``: default ``data/aime24.csv``), and its last step's answer equal to its answer. The
-    steps' sympy checks are :func:`check_steps`'s.
+    steps' sympy checks are :func:`ladder.aime_step_checks.check_steps`'s.
     """
     path = _resolve(path, STEPS_FILE)
-    data, source = _read(path, StepsFile)
+    data, source = load_yaml_with_source(path, StepsFile, AimeStepsError)
     registry = registry if registry is not None else registry_answers()
     items = [(p.parent_id, p.aime_id, p.answer) for p in data.parents]
     problems = _registry_problems(source, "parents", items, registry)
     for i, parent in enumerate(data.parents):
         last = len(parent.steps) - 1
-        if _integer(parent.steps[-1].answer) != _integer(parent.answer):
+        if integer(parent.steps[-1].answer) != integer(parent.answer):
             problems.append(
                 f"{source.where('parents', str(i), 'steps', str(last), 'answer')}: key "
                 f"'parents.{i}.steps.{last}.answer': the last step's answer '{parent.steps[-1].answer}' must be "
@@ -217,115 +205,6 @@ def step_frame(path: str | Path | None = None) -> pd.DataFrame:
         for number, step in enumerate(parent.steps, start=1)
     ]
     return pd.DataFrame(rows, columns=list(STEP_COLUMNS))
-
-
-# --------------------------------------------------------------------------------------------------
-# Checking answers with sympy
-
-_SYMPY_NAMES = (
-    "Abs Float Integer Matrix Max Min Rational E pi sqrt cbrt root exp log sin cos tan cot asin acos atan floor "
-    "ceiling binomial factorial gcd lcm mod_inverse isprime prime primerange nextprime divisors factorint "
-    "primefactors totient numer denom fraction expand factor simplify nsimplify"
-).split()
-_BUILTINS = {"sum": sum, "min": min, "max": max, "next": next, "len": len, "range": range, "all": all, "any": any}
-_BUILTINS |= {"abs": abs, "divmod": divmod}
-_SYMBOLS = {name: sympy.Symbol(name) for name in ("a", "b", "c", "x", "y", "z")}
-CHECK_NAMESPACE: dict[str, Any] = {
-    **{name: getattr(sympy, name) for name in _SYMPY_NAMES},
-    **_BUILTINS,
-    **_SYMBOLS,
-}
-
-
-def evaluate_check(text: str) -> sympy.Expr:
-    """The value of a ``check`` expression: numbers become sympy Integers, names come from :data:`CHECK_NAMESPACE`.
-
-    Raises ``ValueError`` on an unknown name, a syntax error, or a value that is not a number.
-    """
-    if "__" in text:
-        raise ValueError("'__' is not allowed in a check")
-    try:
-        namespace = {**CHECK_NAMESPACE, "__builtins__": {}}  # no open, __import__, eval ...
-        value = parse_expr(text, local_dict={}, global_dict=namespace, transformations=(auto_number,))
-        value = sympy.sympify(value, strict=True)
-    except Exception as exc:  # SyntaxError, NameError, TypeError, sympy's errors: say which
-        raise ValueError(f"cannot evaluate: {type(exc).__name__}: {exc}") from None
-    if not isinstance(value, sympy.Expr) or value.free_symbols:
-        raise ValueError(f"is not a number: {value}")
-    return value
-
-
-def parse_answer(text: str) -> sympy.Expr:
-    """An answer as a sympy value: an integer, or exact LaTeX (``\\frac{225}{22}``, ``4\\sqrt{2}``).
-
-    Raises ``ValueError`` when the text does not parse, is not a number, or is inexact (a decimal).
-    """
-    if _integer(text) is not None:
-        return sympy.Integer(_integer(text))
-    try:
-        value = latex2sympy(text)
-    except Exception as exc:  # the LaTeX parser raises many types
-        raise ValueError(f"cannot parse the LaTeX: {type(exc).__name__}: {exc}") from None
-    if not isinstance(value, sympy.Expr) or value.free_symbols:
-        raise ValueError(f"is not a number: {value}")
-    if value.has(sympy.Float):
-        raise ValueError("is not exact (a decimal); write a fraction or a radical")
-    return value
-
-
-def _same(a: sympy.Expr, b: sympy.Expr) -> bool:
-    return sympy.simplify(a - b) == 0
-
-
-def check_steps(path: str | Path | None = None) -> pd.DataFrame:
-    """Evaluate every step's ``check`` and parse its ``answer``; one row per step, whatever the outcome.
-
-    Columns: question_id, parent_id, aime_id, step, n_steps, answer, value (the check's value), ok, problem (empty
-    when ok, else what is wrong, naming the file, line and key). A file that does not load raises
-    :class:`AimeStepsError` (see :func:`load_steps`).
-    """
-    steps = load_steps(path)
-    rows = []
-    for i, parent in enumerate(steps.parents):
-        for j, step in enumerate(parent.steps):
-            keys = ("parents", str(i), "steps", str(j))
-            problem, value = "", None
-            try:
-                answer = parse_answer(step.answer)
-            except ValueError as exc:
-                problem = f"{steps.source.where(*keys, 'answer')}: key '{'.'.join(keys)}.answer': {exc}"
-            try:
-                value = evaluate_check(step.check)
-            except ValueError as exc:
-                problem = problem or f"{steps.source.where(*keys, 'check')}: key '{'.'.join(keys)}.check': {exc}"
-            if not problem and not _same(answer, value):
-                problem = (
-                    f"{steps.source.where(*keys, 'check')}: key '{'.'.join(keys)}.check': evaluates to {value}, "
-                    f"but the answer is {step.answer}"
-                )
-            rows.append(
-                {
-                    "question_id": f"{parent.parent_id}.{j + 1}",
-                    "parent_id": parent.parent_id,
-                    "aime_id": parent.aime_id,
-                    "step": j + 1,
-                    "n_steps": len(parent.steps),
-                    "answer": step.answer,
-                    "value": "" if value is None else str(value),
-                    "ok": not problem,
-                    "problem": problem,
-                }
-            )
-    return pd.DataFrame(rows)
-
-
-def verify_steps(path: str | Path | None = None) -> pd.DataFrame:
-    """:func:`check_steps`, raising :class:`AimeStepsError` (every problem, file:line and key) unless all check."""
-    table = check_steps(path)
-    bad = table[~table["ok"]]
-    if len(bad):
-        raise AimeStepsError("; ".join(bad["problem"]))
-    return table
 
 
 def parent_table(path: str | Path | None = None) -> pd.DataFrame:
@@ -360,7 +239,7 @@ def load_intended_strategies(path: str | Path | None = None) -> pd.DataFrame:
     file, line and key.
     """
     path = _resolve(path, STRATEGIES_FILE)
-    data, source = _read(path, StrategiesFile)
+    data, source = load_yaml_with_source(path, StrategiesFile, AimeStepsError)
     items = [(s.question_id, s.aime_id, s.answer) for s in data.strategies]
     registry = registry_answers()
     problems = _registry_problems(source, "strategies", items, registry)

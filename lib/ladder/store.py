@@ -24,9 +24,9 @@ import shutil
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from ladder import paths
 from ladder.params import params_hash
@@ -82,6 +82,42 @@ def write_json(path: Path, obj: Any, sort_keys: bool = True) -> Path:
 
 def read_json(path: Path) -> Any:
     return json.loads(Path(path).read_text())
+
+
+def read_jsonl(path: Path, repair: bool = False, error: type[Exception] = ValueError) -> list[dict[str, Any]]:
+    """Read an append-only JSONL log; a torn last line (no newline, or not JSON) is dropped, and cut off if ``repair``.
+
+    A process killed mid-write leaves at most its last line torn; a bad line anywhere else is corruption, not a crash
+    artefact: ``error`` naming the file and line. Used by the sampler's progress and the strategy judge's cache.
+    """
+    if not path.is_file():
+        return []
+    data = path.read_bytes()
+    lines = data.split(b"\n")
+    # After split, the last element is b"" when the file ends with a newline, else the torn tail.
+    complete, tail = lines[:-1], lines[-1]
+    records = []
+    good_bytes = 0
+    for number, line in enumerate(complete, start=1):
+        try:
+            records.append(json.loads(line))
+        except json.JSONDecodeError as exc:
+            if number == len(complete) and not tail:
+                # SIGKILL between write and the newline cannot give this, but a full disk can.
+                break
+            raise error(f"{path}:{number}: not a JSON record ({exc}); the file is corrupt, not just torn") from None
+        good_bytes += len(line) + 1
+    if repair and good_bytes != len(data):
+        with open(path, "r+b") as handle:
+            handle.truncate(good_bytes)
+    return records
+
+
+def append_jsonl(handle: IO[str], records: Iterable[dict[str, Any]]) -> None:
+    """Append records to an open JSONL log, one line each, flushed and fsync'd (a crash loses nothing written)."""
+    handle.write("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records))
+    handle.flush()
+    os.fsync(handle.fileno())
 
 
 # A registry entry "ladder.module:function", imported lazily by the benchmark loaders (``ladder.benchmarks``) and the

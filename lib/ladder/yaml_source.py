@@ -183,6 +183,13 @@ def _problems(exc: ValidationError, source: Source) -> list[str]:
 
 def load_yaml_model(path: Path, model: type[_Model], error: type[Exception] = ParamsError) -> _Model:
     """Read a YAML data file into the pydantic ``model``; raise ``error`` naming the file, line and key path."""
+    return load_yaml_with_source(path, model, error)[0]
+
+
+def load_yaml_with_source(
+    path: Path, model: type[_Model], error: type[Exception] = ParamsError
+) -> tuple[_Model, Source]:
+    """:func:`load_yaml_model`, and the file's :class:`Source` (its key lines) for checks across entries."""
     if not path.is_file():
         raise error(f"{dump_yaml_path(path)}: no such file")
     try:
@@ -190,6 +197,6 @@ def load_yaml_model(path: Path, model: type[_Model], error: type[Exception] = Pa
     except ParamsError as exc:
         raise error(str(exc)) from None
     try:
-        return model(**source.data)
+        return model(**source.data), source
     except ValidationError as exc:
         raise error("; ".join(_problems(exc, source))) from None

@@ -16,7 +16,6 @@ Usage::
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
@@ -40,33 +39,8 @@ def _diff(old: Mapping[str, Any], new: Mapping[str, Any], prefix: str = "") -> l
 
 
 def read_records(path: Path, repair: bool = False) -> list[dict[str, Any]]:
-    """Read a samples.jsonl; a torn last line (no newline, or not JSON) is dropped, and cut off if ``repair``.
-
-    A bad line anywhere but at the end is corruption, not a crash artefact: error naming file and line.
-    """
-    if not path.is_file():
-        return []
-    data = path.read_bytes()
-    lines = data.split(b"\n")
-    # After split, the last element is b"" when the file ends with a newline, else the torn tail.
-    complete, tail = lines[:-1], lines[-1]
-    records = []
-    good_bytes = 0
-    for number, line in enumerate(complete, start=1):
-        try:
-            records.append(json.loads(line))
-        except json.JSONDecodeError as exc:
-            if number == len(complete) and not tail:
-                # SIGKILL between write and the newline cannot give this, but a full disk can.
-                break
-            raise SampleError(
-                f"{path}:{number}: not a JSON record ({exc}); the file is corrupt, not just torn"
-            ) from None
-        good_bytes += len(line) + 1
-    if repair and good_bytes != len(data):
-        with open(path, "r+b") as handle:
-            handle.truncate(good_bytes)
-    return records
+    """Read a samples.jsonl (:func:`ladder.store.read_jsonl`): a torn last line dropped, and cut off if ``repair``."""
+    return store.read_jsonl(path, repair, SampleError)
 
 
 class ProgressLog:
@@ -117,10 +91,7 @@ class ProgressLog:
                 new.append(record)
         if not new:
             return 0
-        blob = "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in new)
         with open(self.path, "a", encoding="utf-8") as handle:
-            handle.write(blob)
-            handle.flush()
-            os.fsync(handle.fileno())
+            store.append_jsonl(handle, new)
         self.records.extend(new)
         return len(new)

@@ -23,10 +23,11 @@ from sklearn.metrics import roc_auc_score
 from ladder import metrics, paths
 from ladder.benchmarks import ALL_TIERS, TIER_ORDER
 from ladder.strategies import judge as judging
+from ladder.strategies.exact import chain_strategy, write
 from ladder.strategies.inputs import StrategyInputs
 from ladder.strategies.intended import intended_rows
 from ladder.strategies.pairs import INTENDED, build_pairs, measure_pairs, texts_by_key
-from ladder.strategies.params import StrategiesParams
+from ladder.strategies.params import SOLUTION, StrategiesParams
 from ladder.strategies.traces import question_texts
 
 # measure -> (column of the pairs table, what its values are, lowest and highest value)
@@ -216,7 +217,9 @@ def exh_strategy_match(pairs: pd.DataFrame, samples: pd.DataFrame, measures: lis
     return pd.DataFrame(rows, columns=columns)
 
 
-def add_judge_scores(pairs: pd.DataFrame, data: StrategyInputs, intended: pd.DataFrame, params) -> pd.DataFrame:
+def add_judge_scores(
+    pairs: pd.DataFrame, data: StrategyInputs, intended: pd.DataFrame, params: StrategiesParams
+) -> pd.DataFrame:
     """``pairs`` with the judge's score, status and reason (pairs of ``params.judge_tiers``; NaN elsewhere)."""
     out = pairs.assign(judge_score=pd.array([pd.NA] * len(pairs), dtype="Int64"), judge_status="", judge_reason="")
     if not params.judge:
@@ -247,9 +250,8 @@ def sample_strategies(data: StrategyInputs) -> pd.DataFrame:
     """Each compared sample's exact strategy beside its question's true chain (synthetic benchmarks)."""
     if not data.exact:
         return pd.DataFrame(columns=["model", "question_id", "tier", "sample_idx", "correct", "strategy", "chain"])
-    chains = dict(zip(data.reference["question_id"], data.reference["strategy"], strict=False))
     frame = data.samples[["model", "question_id", "tier", "sample_idx", "correct", "strategy"]].copy()
-    frame["chain"] = frame["question_id"].map(chains)
+    frame["chain"] = [write(chain_strategy(data.problems[q])) for q in frame["question_id"]]
     return frame
 
 
@@ -260,7 +262,7 @@ def analyse_strategies(data: StrategyInputs, params: StrategiesParams) -> Strate
     pairs = measure_pairs(pairs, data, intended, params, cache_dir(params))
     pairs = add_judge_scores(pairs, data, intended, params)
     measures = [m for m in MEASURES if pairs[MEASURES[m][0]].notna().any()]
-    everyone = pd.concat([data.samples, data.reference[data.reference["model"] != "solution"]], ignore_index=True)
+    everyone = pd.concat([data.samples, data.reference[data.reference["model"] != SOLUTION]], ignore_index=True)
     by_tier = strategy_by_tier(pairs, everyone, measures, params).assign(reference=data.reference_name)
     notes = list(data.notes)
     if "judge" in measures:

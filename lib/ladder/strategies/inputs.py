@@ -77,6 +77,21 @@ def _rows(graded: pd.DataFrame, tier_of: Mapping[str, str], roles: Mapping[str, 
     )
 
 
+def text_row(model: str, role: str, question: str, tier: str, response: str, strategy: str) -> dict:
+    """One text that is not a sampled answer (a reference solution, an intended strategy) in the samples' columns."""
+    return {
+        "model": model,
+        "role": role,
+        "question_id": question,
+        "tier": tier,
+        "sample_idx": 0,
+        "response": response,
+        "trace": reasoning_trace(response),
+        "correct": True,
+        "strategy": strategy,
+    }
+
+
 def _solution_rows(params: StrategiesParams, questions: list[str], tier_of, problems) -> pd.DataFrame:
     solutions = reference_solutions(params.benchmark, params.benchmark_path)
     missing = sorted(set(questions) - set(solutions))
@@ -85,17 +100,14 @@ def _solution_rows(params: StrategiesParams, questions: list[str], tier_of, prob
             f"reference 'solution': benchmark {params.benchmark!r} has no solution for question(s) {', '.join(missing[:10])}"
         )
     rows = [
-        {
-            "model": SOLUTION,
-            "role": "reference",
-            "question_id": q,
-            "tier": tier_of.get(q, ""),
-            "sample_idx": 0,
-            "response": solutions[q],
-            "trace": reasoning_trace(solutions[q]),
-            "correct": True,
-            "strategy": write(chain_strategy(problems[q])) if problems else "",
-        }
+        text_row(
+            SOLUTION,
+            "reference",
+            q,
+            tier_of.get(q, ""),
+            solutions[q],
+            write(chain_strategy(problems[q])) if problems else "",
+        )
         for q in questions
     ]
     return pd.DataFrame(rows, columns=SAMPLE_COLUMNS)

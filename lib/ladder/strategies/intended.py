@@ -13,11 +13,10 @@ import pandas as pd
 from ladder import paths
 from ladder.aime_steps import load_intended_strategies
 from ladder.strategies.exact import chain_strategy, write
-from ladder.strategies.inputs import SAMPLE_COLUMNS, StrategyInputs
+from ladder.strategies.inputs import SAMPLE_COLUMNS, StrategyInputs, text_row
 from ladder.strategies.pairs import INTENDED
 from ladder.strategies.params import StrategiesParams
-from ladder.strategies.traces import reasoning_trace
-from ladder.synthetic_trajectories import trajectory
+from ladder.strategies.traces import reference_solutions
 
 
 def intended_rows(data: StrategyInputs, params: StrategiesParams) -> pd.DataFrame:
@@ -25,28 +24,15 @@ def intended_rows(data: StrategyInputs, params: StrategiesParams) -> pd.DataFram
     exh = sorted(q for q in set(data.samples["question_id"]) if data.tier_of.get(q) == "exh")
     rows = []
     if data.exact:
+        solutions = reference_solutions(params.benchmark)  # the teacher's trajectory of the whole true chain
         for q in exh:
-            text = trajectory(data.problems[q], "steps", "r1")
-            rows.append(_row(q, text, reasoning_trace(text), write(chain_strategy(data.problems[q]))))
+            rows.append(
+                text_row(INTENDED, "intended", q, "exh", solutions[q], write(chain_strategy(data.problems[q])))
+            )
     elif params.intended and params.benchmark == "aime24":
-        path = paths.ROOT / params.intended
-        table = load_intended_strategies(path).set_index("question_id")
+        table = load_intended_strategies(paths.ROOT / params.intended).set_index("question_id")
         for q in exh:
             if q in table.index:
                 text = f"{table.at[q, 'strategy']}\nKey steps: {table.at[q, 'key_steps']}"
-                rows.append(_row(q, text, text, ""))
+                rows.append(text_row(INTENDED, "intended", q, "exh", text, ""))
     return pd.DataFrame(rows, columns=SAMPLE_COLUMNS)
-
-
-def _row(question: str, response: str, trace: str, strategy: str) -> dict:
-    return {
-        "model": INTENDED,
-        "role": "intended",
-        "question_id": question,
-        "tier": "exh",
-        "sample_idx": 0,
-        "response": response,
-        "trace": trace,
-        "correct": True,
-        "strategy": strategy,
-    }

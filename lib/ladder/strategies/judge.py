@@ -36,6 +36,7 @@ from typing import Any
 import pandas as pd
 from tqdm import tqdm
 
+from ladder import store
 from ladder.openai_server import server_api_key
 from ladder.strategies.params import StrategiesError, StrategiesParams
 
@@ -216,33 +217,17 @@ def _message(pair: PairRequest, max_chars: int) -> str:
 # --- the cache ------------------------------------------------------------------------------------------
 
 
-def _read_cache(path: Path) -> tuple[dict[CacheKey, dict[str, Any]], int]:
-    """The cache's records by (pair_key, judge_model, prompt_hash, sent), and the byte length of its good lines.
-
-    The last line may be torn (no newline, or not a record: killed mid-write) and is dropped; a bad line
-    anywhere else is corruption: StrategiesError naming the file and line.
-    """
-    if not path.is_file():
-        return {}, 0
-    data = path.read_bytes()
-    lines = data.split(b"\n")
-    complete = lines[:-1]  # the last element is b"" after a final newline, else the torn tail
+def _read_cache(path: Path, repair: bool = False) -> dict[CacheKey, dict[str, Any]]:
+    """The cache's records by (pair_key, judge_model, prompt_hash, sent): :func:`ladder.store.read_jsonl` (a torn
+    last line dropped, and cut off if ``repair``), each line checked to be a verdict record."""
     records: dict[CacheKey, dict[str, Any]] = {}
-    good = 0
-    for number, line in enumerate(complete, start=1):
-        try:
-            record = json.loads(line)
-            if not isinstance(record, dict) or any(k not in record for k in _RECORD_KEYS):
-                raise ValueError("not a verdict record")
-        except ValueError as exc:
-            if number == len(complete) and not lines[-1]:
-                break  # a full disk can leave a complete but bad last line
+    for number, record in enumerate(store.read_jsonl(path, repair, StrategiesError), start=1):
+        if not isinstance(record, dict) or any(k not in record for k in _RECORD_KEYS):
             raise StrategiesError(
-                f"{path}:{number}: {exc}; the judge cache is corrupt, not just torn (delete the line or the file)"
-            ) from None
+                f"{path}:{number}: not a verdict record; the judge cache is corrupt (delete the line or the file)"
+            )
         records[record["pair_key"], record["judge_model"], record["prompt_hash"], record["sent"]] = record
-        good += len(line) + 1
-    return records, good
+    return records
 
 
 def _record(pair: PairRequest, model: str, sent: str, verdict: Verdict) -> dict[str, Any]:
@@ -324,9 +309,7 @@ def _judge_todo(
                 if verdict.status == "error":
                     errors.append(verdict.problem)
                     continue
-                handle.write(json.dumps(_record(pair, params.judge_model, key[3], verdict), ensure_ascii=False) + "\n")
-                handle.flush()
-                os.fsync(handle.fileno())
+                store.append_jsonl(handle, [_record(pair, params.judge_model, key[3], verdict)])
             if len(errors) == len(verdicts) >= give_up_after:
                 which = f"all {len(errors)}" if len(errors) == len(todo) else f"the first {len(errors)}"
                 raise StrategiesError(
@@ -360,7 +343,7 @@ def judge_pairs(
     for pair in pairs:
         message = _message(pair, params.max_solution_chars)
         asks.append((pair, message, (pair.key, model, phash, _sha(message, length=16))))
-    cached, _ = _read_cache(cache_file)
+    cached = _read_cache(cache_file)
     fresh: dict[CacheKey, Verdict] = {}
     if any(key not in cached for _, _, key in asks):
         base_url = _base_url(params)
@@ -368,8 +351,7 @@ def judge_pairs(
         cache_file.parent.mkdir(parents=True, exist_ok=True)
         with open(cache_file, "a", encoding="utf-8") as handle:
             fcntl.flock(handle, fcntl.LOCK_EX)  # one writer at a time; re-read what a previous holder wrote
-            cached, good = _read_cache(cache_file)
-            handle.truncate(good)  # drop a torn last line before appending
+            cached = _read_cache(cache_file, repair=True)  # a torn last line cut off before appending
             todo = {key: (pair, message) for pair, message, key in asks if key not in cached}  # a repeat: asked once
             if todo:
                 fresh = _judge_todo(todo, params, base_url, handle, progress)

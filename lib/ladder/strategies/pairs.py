@@ -28,19 +28,8 @@ from ladder.strategies.exact import SEPARATOR, same_strategy, strategy_similarit
 from ladder.strategies.inputs import StrategyInputs
 from ladder.strategies.params import SOLUTION, StrategiesParams
 
-PAIR_COLUMNS = [
-    "kind",
-    "model",
-    "role",
-    "question_id",
-    "tier",
-    "first_key",
-    "second_key",
-    "first_correct",
-    "exact_similarity",
-    "exact_same",
-    "proxy_similarity",
-]
+PAIR_IDS = ["kind", "model", "role", "question_id", "tier", "first_key", "second_key"]  # what a pair is
+PAIR_COLUMNS = [*PAIR_IDS, "exact_similarity", "exact_same", "proxy_similarity"]  # and its measures
 INTENDED = "intended"  # the model name of the intended-strategy texts
 
 
@@ -62,7 +51,6 @@ def _pair(kind: str, first: pd.Series, second: pd.Series) -> dict:
         "tier": first["tier"],
         "first_key": sample_key(first["model"], first["sample_idx"]),
         "second_key": sample_key(second["model"], second["sample_idx"]),
-        "first_correct": bool(first["correct"]),
     }
 
 
@@ -87,7 +75,7 @@ def build_pairs(data: StrategyInputs, params: StrategiesParams, intended: pd.Dat
             rows += [_pair("within", group.iloc[i], group.iloc[(i + 1) % n]) for i in range(count if n > 2 else 1)]
         if question in targets and group["role"].iloc[0] != "reference":
             rows += [_pair(INTENDED, group.iloc[i], targets[question]) for i in range(n)]
-    return pd.DataFrame(rows, columns=PAIR_COLUMNS[:8])
+    return pd.DataFrame(rows, columns=PAIR_IDS)
 
 
 def texts_by_key(*frames: pd.DataFrame, column: str = "trace") -> dict[tuple[str, str], str]:

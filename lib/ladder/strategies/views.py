@@ -26,9 +26,9 @@ def side_by_side(analysis: StrategyAnalysis) -> pd.DataFrame:
     if "exact" in analysis.measures:
         exact = cells[cells["measure"] == "exact"].set_index(["model", "role", "tier"])
         wide["exact: same strategy"] = exact["same_share"].map(lambda x: f"{x:.0%}" if pd.notna(x) else "")
-    order = {t: i for i, t in enumerate([*TIER_ORDER, ALL_TIERS])}
     wide = wide.reset_index()
-    wide = wide.sort_values(["model", "tier"], key=lambda c: c.map(order) if c.name == "tier" else c, kind="stable")
+    wide["tier"] = pd.Categorical(wide["tier"], [*TIER_ORDER, ALL_TIERS], ordered=True)
+    wide = wide.sort_values(["model", "tier"], kind="stable").astype({"tier": str})
     return wide.set_index(["model", "role", "tier"]).rename_axis(columns=None)
 
 
