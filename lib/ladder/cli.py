@@ -7,6 +7,8 @@ Usage::
     ladder ingest --format lm-eval samples_*.jsonl --out samples.parquet
     ladder grade samples.parquet --out graded.parquet
     ladder tiers graded.parquet --out DIR
+    ladder launch --profile paper          # SLURM scripts; then: bash runs/paper/slurm/submit.sh
+    ladder status --profile paper          # each experiment's stages and its task's log
 
 Every command reports bad input the same way: ``ladder COMMAND: error: MESSAGE`` on stderr and exit code 2 (the
 form argparse gives its own usage errors). :func:`main` does it once for all of them
@@ -33,6 +35,7 @@ COMMAND_MODULES = (
     "ladder.train",
     "ladder.compute",
     "ladder.launch",
+    "ladder.status",
 )
 
 

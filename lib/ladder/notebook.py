@@ -13,15 +13,14 @@ command's module) does not pay for them.
 
 from __future__ import annotations
 
-import contextlib
-import os
 import sys
 import tempfile
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 from ladder import paths, store
+from ladder.environ import environment as environment  # re-exported: the runner sets kernels' variables
 from ladder.params import ParamsError
 
 # Environment for executed notebooks: progress bars off (tables and plots, not streams).
@@ -50,21 +49,6 @@ def ensure_kernel(name: str) -> None:
     if name in KernelSpecManager().find_kernel_specs():
         return
     install_kernel(kernel_name=name, display_name=name, prefix=sys.prefix)
-
-
-@contextlib.contextmanager
-def environment(values: Mapping[str, str]) -> Iterator[None]:
-    """Set environment variables (kernels started meanwhile inherit them), restored on leaving."""
-    saved = {k: os.environ.get(k) for k in values}
-    os.environ.update(values)
-    try:
-        yield
-    finally:
-        for key, old in saved.items():
-            if old is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = old
 
 
 def read_notebook(path: Path):

@@ -34,6 +34,7 @@ from typing import Any
 from pydantic import Field
 
 from ladder import paths
+from ladder.cluster import ClusterParams
 from ladder.stage_params import FieldProblems as FieldProblems  # re-exported: the stages' checks use it
 from ladder.stage_params import FieldsError as FieldsError
 from ladder.stage_params import ParamsError, StageParams, validate_block
@@ -54,7 +55,7 @@ class RunnerParams(StageParams):
 
 
 # Top-level keys of the two kinds of file. Stage blocks are validated by the stage's own model.
-PROFILE_KEYS = {"description", "experiments", "runner", "common"}
+PROFILE_KEYS = {"description", "experiments", "runner", "common", "cluster"}  # cluster: ladder.cluster
 EXPERIMENT_KEYS = {"description", "stages", "common"}
 
 
@@ -230,6 +231,7 @@ class Plan:
     requests: list[StageRequest]
     sources: dict[str, str]  # "profile" / experiment name -> params file
     descriptions: dict[str, str] = field(default_factory=dict)  # "profile" / experiment name -> description
+    cluster: ClusterParams = field(default_factory=ClusterParams)  # the profile's cluster: block (ladder launch)
 
 
 def _layer(
@@ -260,7 +262,7 @@ def load_plan(
 
     prof = read_yaml(profile_path(profile, params_dir))
     _check_keys(prof, prof.data, PROFILE_KEYS | {"panel"} | set(order))
-    _check_shapes(prof, ["runner", "common", *order], ["experiments", "panel"])
+    _check_shapes(prof, ["runner", "common", "cluster", *order], ["experiments", "panel"])
     runner_block = prof.data.get("runner") or {}
     parsed = [parse_override(o) for o in overrides or []]
     for block, key, _ in parsed:
@@ -272,6 +274,9 @@ def load_plan(
     _check_keys(prof, runner_block, set(RunnerParams.model_fields), "runner")
     runner_values = {**runner_block, **{k: v for b, k, v in parsed if b == "runner"}}
     runner = validate_block(RunnerParams, runner_values, {k: prof.where("runner", k) for k in runner_block})
+    cluster_block = prof.data.get("cluster") or {}
+    _check_keys(prof, cluster_block, set(ClusterParams.model_fields), "cluster")
+    cluster = validate_block(ClusterParams, cluster_block, {k: prof.where("cluster", k) for k in cluster_block})
 
     def check_common(source: Source, block: Mapping[str, Any]) -> None:
         _check_keys(source, block, common_ok, "common")
@@ -370,7 +375,7 @@ def load_plan(
     for name in ordered:
         requests.extend(by_experiment[name])
     requests += [merged_for(stage, None) for stage in panel_names if stage in panel_list]
-    return Plan(profile, ordered, runner, requests, sources, descriptions)
+    return Plan(profile, ordered, runner, requests, sources, descriptions, cluster)
 
 
 # --- command-line options ---------------------------------------------------------------------------
@@ -385,7 +390,8 @@ def add_plan_arguments(p: argparse.ArgumentParser, default_profile: str = "lapto
     p.add_argument("--set", action="append", default=[], metavar="STAGE.KEY=VALUE", help="override a param")
 
 
-def _split(values: list[str] | None) -> list[str] | None:
+def split_names(values: list[str] | None) -> list[str] | None:
+    """Names given as repeated and/or comma-separated options (``--exp a,b --exp c``); None when none."""
     if not values:
         return None
     return [v for item in values for v in item.split(",") if v]
@@ -393,4 +399,4 @@ def _split(values: list[str] | None) -> list[str] | None:
 
 def plan_from_arguments(args: argparse.Namespace) -> Plan:
     """The validated plan named by :func:`add_plan_arguments`' options."""
-    return load_plan(args.profile, _split(args.exp), args.set)
+    return load_plan(args.profile, split_names(args.exp), args.set)

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import socket
 import sys
 import threading
 import time
@@ -35,7 +36,8 @@ from ladder import book, compute, runlock, store, watch
 from ladder.notebook import NOTEBOOK_ENV, StageFailed, ensure_kernel, environment, execute_notebook
 from ladder.notebook import declared_parameters as declared_parameters  # re-exported: tests inspect notebooks
 from ladder.notebook import read_notebook as read_notebook  # re-exported: tests inspect notebooks
-from ladder.params import ParamsError, Plan, add_plan_arguments, plan_from_arguments
+from ladder.params import PANEL, ParamsError, Plan, add_plan_arguments, plan_from_arguments, split_names
+from ladder.preflight import preflight
 from ladder.prepare import PreparedStage, prepare
 from ladder.stages import STAGES, Stage
 
@@ -99,7 +101,10 @@ def run_stage(
         store.write_json(partial / "params.json", recorded)
         store.write_json(partial / "env.json", store.env_info())
         started = time.time()
-        store.write_json(partial / store.STATUS_FILE, {"status": "running", "started": started, "pid": os.getpid()})
+        store.write_json(
+            partial / store.STATUS_FILE,
+            {"status": "running", "started": started, "pid": os.getpid(), "host": socket.gethostname()},
+        )
         try:
             with watch.watching(partial, plan.runner.progress_interval_s, progress):
                 execute_notebook(
@@ -130,6 +135,7 @@ def run_plan(
     notebooks_dir: Path | None = None,
     runs_dir: Path | None = None,
     echo: bool = True,
+    task: list[str] | None = None,
 ) -> list[StageResult]:
     """Run a plan's stages, ``plan.runner.workers`` at a time; a failed stage blocks only the stages downstream of it.
 
@@ -137,8 +143,14 @@ def run_plan(
     whatever the order they finish in, so the book and ``latest.json`` read the same for any number of workers.
     With ``echo``, a line per stage as it starts and as it ends, and its progress while it runs
     (``runner.progress_interval_s``); without, nothing is printed.
+
+    ``task`` (a SLURM array task, ``ladder run --task``): run only these experiments' stages, no panel stage, and
+    hold only their run locks; a stage of another experiment they read from must be complete (a SLURM dependency
+    ran it), else the stages that read it are blocked and say which job to wait for.
     """
     prepared = prepare(plan, targets, stages, notebooks_dir, runs_dir)
+    if task:  # a SLURM array task: its own experiments only; what they read must be complete already
+        prepared = [item for item in prepared if item.request.experiment != PANEL]
     force_names = set(targets or stages) if force else set()
     printing = threading.Lock()  # progress lines come from the stages' watcher threads
 
@@ -148,15 +160,24 @@ def run_plan(
                 print(line, flush=True)
 
     ensure_kernel(plan.runner.kernel)
+    own = set(task) if task else {*plan.experiments, PANEL}
     # Another run writing one of these experiments (make reproduce started twice): wait for it (ladder.runlock).
-    with runlock.hold(plan.profile, {item.request.experiment for item in prepared}, runs_dir, say):
-        out = _run_prepared(plan, prepared, force_names, say, echo)
-        record_run(plan, out, runs_dir)
+    # A task locks only what it writes: the experiments it reads from are finished jobs it depends on.
+    writes = {item.request.experiment for item in prepared if item.request.experiment in own}
+    with runlock.hold(plan.profile, writes, runs_dir, say):
+        out = _run_prepared(plan, prepared, force_names, say, echo, own)
+        if not task:  # latest.json (the book's record) is the whole run's, written by the panel job
+            record_run(plan, out, runs_dir)
     return out
 
 
 def _run_prepared(
-    plan: Plan, prepared: list[PreparedStage], force_names: set[str], say: Callable[[str], None], echo: bool
+    plan: Plan,
+    prepared: list[PreparedStage],
+    force_names: set[str],
+    say: Callable[[str], None],
+    echo: bool,
+    own: set[str],
 ) -> list[StageResult]:
     """Run prepared stages once their upstream stages finished, ``plan.runner.workers`` at a time; in plan order."""
     results: dict[str, StageResult] = {}
@@ -174,6 +195,16 @@ def _run_prepared(
     def blocked(item: PreparedStage) -> StageResult | None:
         bad = [u for u in item.upstream if results[u].status in ("failed", "blocked")]
         return StageResult.of(item, "blocked", None, error=f"upstream failed: {', '.join(bad)}") if bad else None
+
+    def foreign(item: PreparedStage) -> StageResult | None:
+        """A stage of an experiment this run does not own: reused when complete, never run (nor locked) here."""
+        if item.request.experiment in own or item.request.experiment == PANEL:
+            return None
+        if store.is_complete(item.final):
+            return StageResult.of(item, "cached", store.read_status(item.final).get("wall_s"))
+        return StageResult.of(
+            item, "blocked", None, error=f"{item.key} is not complete: its own job must run first (a SLURM dependency)"
+        )
 
     def start(item: PreparedStage) -> None:
         say(f"[ladder] {item.key:<40} {item.final.name} ...")
@@ -193,7 +224,7 @@ def _run_prepared(
                 if len(running) >= plan.runner.workers:
                     break
                 pending.remove(item)
-                if (result := blocked(item)) is not None:
+                if (result := blocked(item) or foreign(item)) is not None:
                     results[item.key] = result
                     report(item.key)
                     continue
@@ -245,7 +276,10 @@ def cmd_run(args: argparse.Namespace) -> int:
     try:
         plan = plan_from_arguments(args)
         _print_estimate(plan)
-        results = run_plan(plan, targets=args.stages or None, force=args.force)
+        task = split_names(args.exp) if args.task else None
+        if args.task and not task:
+            raise ParamsError("--task runs the experiment(s) named by --exp: give --exp EXP")
+        results = run_plan(plan, targets=args.stages or None, force=args.force, task=task)
     except (ParamsError, FileNotFoundError) as exc:
         print(f"ladder run: error: {exc}", file=sys.stderr)
         return 2
@@ -261,6 +295,7 @@ def cmd_check(args: argparse.Namespace) -> int:
     try:
         plan = plan_from_arguments(args)
         prepared = prepare(plan)
+        preflight(plan)
     except (ParamsError, FileNotFoundError) as exc:
         print(f"ladder check: error: {exc}", file=sys.stderr)
         return 2
@@ -277,6 +312,12 @@ def add_cli(sub: argparse._SubParsersAction) -> None:
     add_plan_arguments(p)
     p.add_argument("--force", action="store_true", help="re-run the named stages (all stages if none named)")
     p.add_argument("--no-book", action="store_true", help="do not rebuild book/<profile>/index.html")
+    p.add_argument(
+        "--task",
+        action="store_true",
+        help="a SLURM array task: run only the --exp experiments' stages (no panel stage), reuse the complete "
+        "stages of other experiments they read, lock only their own",
+    )
     p.set_defaults(func=cmd_run)
     p = sub.add_parser("check", help="validate params and show each stage's resolved params and folder")
     add_plan_arguments(p)

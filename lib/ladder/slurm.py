@@ -1,7 +1,8 @@
 """SLURM scripts: the templates in ``configs/slurm/`` and the one function that renders them.
 
 ``ladder.launch`` renders the runner's scripts (``array.sbatch``: a job array over a profile's experiments;
-``sample.sbatch``: sampling and grading of one experiment on one node); ``ladder.train.launch`` renders
+``panel.sbatch``: the panel stages and the book, after them; ``sample.sbatch``: sampling and grading of one
+experiment on one node); ``ladder.train.launch`` renders
 ``train.sbatch`` (one training run across nodes, outside the runner). This module stays apart from
 ``ladder.launch``, which imports the runner, so that the train stage's code hash (every ladder module its
 notebook imports, see ``ladder.store.code_files``) does not cover the runner and the book.
@@ -17,6 +18,7 @@ from ladder import paths
 SLURM_DIR = paths.ROOT / "configs" / "slurm"
 ARRAY_TEMPLATE = SLURM_DIR / "array.sbatch"
 SAMPLE_TEMPLATE = SLURM_DIR / "sample.sbatch"
+PANEL_TEMPLATE = SLURM_DIR / "panel.sbatch"
 TRAIN_TEMPLATE = SLURM_DIR / "train.sbatch"
 
 

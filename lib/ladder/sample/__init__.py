@@ -11,9 +11,9 @@ Modules: ``params`` (SampleParams), ``requests`` (prompts, seeds, run identity),
 """
 
 from ladder.sample.params import PROMPT_TEMPLATES, SampleParams
-from ladder.sample.report import examples_table, settings_table, token_length_figure, truncation_table
+from ladder.sample.report import engine_table, examples_table, settings_table, token_length_figure, truncation_table
 from ladder.sample.requests import SampleError, SampleRequest, build_requests, derive_seed
-from ladder.sample.stage import add_cli, read_questions, resolve_model, run_sampling, sample_stage
+from ladder.sample.stage import add_cli, read_engine, read_questions, resolve_model, run_sampling, sample_stage
 
 __all__ = [
     "PROMPT_TEMPLATES",
@@ -23,7 +23,9 @@ __all__ = [
     "add_cli",
     "build_requests",
     "derive_seed",
+    "engine_table",
     "examples_table",
+    "read_engine",
     "read_questions",
     "resolve_model",
     "run_sampling",

@@ -45,6 +45,13 @@ def _device(name: str) -> str:
     return name
 
 
+def engine_info(model_path: str, params: SampleParams, requests: list[SampleRequest], tokenizer) -> dict:
+    """What runs the requests: transformers' ``generate`` on the resolved device (part of the run's identity)."""
+    import transformers
+
+    return {"engine": "transformers", "version": transformers.__version__, "device": _device(params.device)}
+
+
 def make_row_sampler(seeds: list[int], temperature: float, top_p: float):
     """A logits processor that picks each row's next token with that row's own generator.
 

@@ -35,6 +35,18 @@ def backend_version() -> str:
     return f"openai-client {openai.__version__}"
 
 
+def engine_info(model_path: str, params: SampleParams, requests: list[SampleRequest], tokenizer) -> dict:
+    """What runs the requests: a server behind ``openai_base_url`` (its engine and device are its own)."""
+    import openai
+
+    return {
+        "engine": "openai-compatible server",
+        "version": f"openai-client {openai.__version__}",
+        "device": "server",
+        "arguments": {"base_url": params.openai_base_url, "api": params.openai_api},
+    }
+
+
 def api_key(params: SampleParams) -> str:
     """The API key from the environment; a local server without a key gets a placeholder."""
     return server_api_key(params.openai_base_url, params.openai_api_key_env, "backend 'openai'", SampleError)

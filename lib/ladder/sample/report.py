@@ -35,6 +35,19 @@ def settings_table(samples: pd.DataFrame) -> pd.DataFrame:
     return out.reset_index()
 
 
+def engine_table(engine: dict) -> pd.DataFrame:
+    """The engine that sampled (``env.json``'s ``engine``): name, version, device, then each argument it was given
+    and the environment it started with, one row each."""
+    rows = [
+        ("engine", engine.get("engine", "")),
+        ("version", engine.get("version", "")),
+        ("device", engine.get("device", "")),
+    ]
+    rows += [(f"argument {k}", v) for k, v in engine.get("arguments", {}).items()]
+    rows += [(f"environment {k}", v) for k, v in engine.get("environment", {}).items()]
+    return pd.DataFrame([(k, str(v)) for k, v in rows], columns=["setting", "value"])
+
+
 def _unfinished(samples: pd.DataFrame) -> pd.Series:
     """A think block opened and never closed, not cut at the token limit: graded ``unfinished`` (ladder.grade)."""
     flags = [is_unfinished(r, f) for r, f in zip(samples["response"], samples["finish_reason"], strict=True)]

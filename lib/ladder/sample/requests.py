@@ -137,10 +137,11 @@ def run_identity(
     The request list enters through its hash (prompts, seeds, gold answers), so a changed
     benchmark file or tokenizer chat template is a different run too. ``batch_size``, ``device``
     and ``cpu_threads`` count although they do not change the random draws: they change the
-    floating-point arithmetic and so, rarely, a token (``batch_size`` for the hf backend only).
+    floating-point arithmetic and so, rarely, a token (``batch_size`` for the hf and vllm backends, whose
+    batches are the canonical chunks of the request list).
     """
     settings = {k: v for k, v in params.model_dump().items() if k not in THROUGHPUT_ONLY}
-    if params.backend != "hf":
+    if params.backend == "openai":
         settings.pop("batch_size")
     settings.pop("model_name")
     listing = hashlib.sha256()

@@ -22,7 +22,7 @@ import pandas as pd
 from huggingface_hub import snapshot_download
 from tqdm import tqdm
 
-from ladder import schema
+from ladder import schema, store
 from ladder.benchmarks import load_benchmark
 from ladder.params import ParamsError
 from ladder.sample import hf_backend, openai_backend, vllm_backend
@@ -191,9 +191,10 @@ def run_sampling(
 
         tokenizer = AutoTokenizer.from_pretrained(model_path)
     requests = build_requests(questions, params, tokenizer)
-    log = ProgressLog.open(
-        output_dir, run_identity(params, meta["model_name"], model_revision, meta["backend_version"], requests)
-    )
+    engine = backend.engine_info(model_path, params, requests, tokenizer)
+    identity = run_identity(params, meta["model_name"], model_revision, meta["backend_version"], requests)
+    log = ProgressLog.open(output_dir, {**identity, "engine": identity_of_engine(engine)})
+    record_engine(output_dir, engine)
     pending = {r.key for r in requests} - log.done
     if pending:
         # No explicit `disable` unless asked: tqdm then honours TQDM_DISABLE (set by the notebook runner).
@@ -208,6 +209,31 @@ def run_sampling(
             log.append(_record(r, g, params, meta) for r, g in chunk)
         bar.close()
     return finish(output_dir, requests)
+
+
+# Engine arguments that change only how fast rows come (memory), never which rows: left out of the run's identity.
+_ENGINE_THROUGHPUT_ONLY = {"gpu_memory_utilization", "kv_cache_memory_bytes", "max_model_len"}
+ENGINE_FILE = "env.json"
+
+
+def identity_of_engine(engine: dict) -> dict:
+    """The part of :func:`engine_info` a resumed run must match: all but the memory settings."""
+    arguments = {k: v for k, v in engine.get("arguments", {}).items() if k not in _ENGINE_THROUGHPUT_ONLY}
+    return {**engine, "arguments": arguments}
+
+
+def record_engine(output_dir: Path, engine: dict) -> None:
+    """Add the engine (name, version, device, every argument) to ``output_dir/env.json``, written by the runner
+    before the stage started; ``ladder sample`` outside a run writes a fresh one."""
+    path = output_dir / ENGINE_FILE
+    env = store.read_json(path) if path.is_file() else store.env_info()
+    store.write_json(path, {**env, "engine": engine})
+
+
+def read_engine(output_dir: str | Path) -> dict:
+    """The engine a sampling run recorded in its ``env.json`` ({} before it started)."""
+    path = Path(output_dir) / ENGINE_FILE
+    return store.read_json(path).get("engine", {}) if path.is_file() else {}
 
 
 def finish(output_dir: str | Path, requests: list[SampleRequest]) -> pd.DataFrame:

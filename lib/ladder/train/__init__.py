@@ -16,7 +16,8 @@ The defaults are the study's recipe (Qwen2.5-32B-Instruct, lr 1e-5, cosine, 5% w
 The loss covers the assistant response only, end-of-turn token included, so the model learns to stop.
 
 One process runs in-process (laptop, one GPU); several processes or nodes, or ``distributed`` set to
-fsdp/deepspeed, run ``accelerate launch`` with a config from ``configs/accelerate/``::
+fsdp/deepspeed, run ``accelerate launch`` with a config from ``configs/accelerate/`` (on a machine without GPUs:
+several processes over gloo, plain data parallel only)::
 
     from ladder.train import TrainParams, train_stage
     report = train_stage(TrainParams(model="runs/tiny/model", max_steps=50), "runs/curate", "runs/train")
@@ -30,7 +31,8 @@ fsdp/deepspeed, run ``accelerate launch`` with a config from ``configs/accelerat
 
 Modules: ``params`` (TrainParams, the stage's file names), ``data`` (reading and checking the conversations,
 loss mode, lengths), ``checkpoints`` (resume after a kill), ``trainer`` (the SFTTrainer and :func:`train`),
-``launch`` (``accelerate launch``, ``srun`` and the sbatch script), ``stage`` (:func:`train_stage` and the
+``launch`` (``accelerate launch``, ``srun`` and the sbatch script), ``ranks`` (one rank of a launch: dies with
+its launcher, records the engine that ran), ``stage`` (:func:`train_stage` and the
 ``ladder train`` command), ``report`` (what notebook 20 shows). Heavy libraries (torch, transformers, trl,
 datasets, pandas) are imported only where used, so ``import ladder.train`` stays cheap.
 """

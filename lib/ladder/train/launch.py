@@ -4,11 +4,18 @@ One process trains in-process (:func:`ladder.train.trainer.train`); more process
 engine (``distributed``: fsdp, deepspeed) run ``accelerate launch -m ladder.train ... --in-process`` with a config
 from ``configs/accelerate/``, and every rank reads the params from ``output_dir/train_params.json``. The sbatch
 script is ``configs/slurm/train.sbatch``, rendered by :mod:`ladder.slurm` like the runner's scripts.
+
+The same command runs on GPUs and on a CPU-only machine: on CPU the ranks only need ``ACCELERATE_USE_CPU=true``
+in their environment (:func:`launch_env`) to join one process group over gloo. Plain data parallel (DDP) runs
+there; FSDP and DeepSpeed do not (accelerate 1.15 switches to FSDP only over GPU-family devices, and with
+``ACCELERATE_USE_CPU`` it ignores both), so :func:`check_launchable` refuses them on CPU instead of letting
+accelerate fall back to DDP.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import shlex
 import sys
 from collections.abc import Mapping, Sequence
@@ -21,6 +28,41 @@ from ladder.train.params import PARAMS_NAME, TrainParams
 ACCELERATE_CONFIGS_DIR = paths.ROOT / "configs" / "accelerate"
 # Accelerate config per engine; "none" with several processes is plain data parallel (DDP).
 ACCELERATE_CONFIGS = {"none": "ddp.yaml", "fsdp": "fsdp.yaml", "deepspeed": "zero3.yaml"}
+
+
+def launch_env(device: str, processes: int, env: Mapping[str, str]) -> dict[str, str]:
+    """The environment for the launch command on ``device`` ("cuda" or "cpu"): ``env`` plus what the ranks need.
+
+    On CPU, ``ACCELERATE_USE_CPU=true`` makes every rank join one gloo process group (not ``accelerate launch
+    --cpu``: that picks accelerate's single-process launcher, so only one rank would start), and the cores are
+    split between the ranks unless ``OMP_NUM_THREADS`` says otherwise (accelerate's default is one thread each).
+    """
+    if device != "cpu":
+        return dict(env)
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    return {"OMP_NUM_THREADS": str(max(1, cores // processes)), **env, "ACCELERATE_USE_CPU": "true"}
+
+
+def check_launchable(params: TrainParams, gpus: int) -> str:
+    """The device the launch runs on, "cuda" or "cpu" (no GPU here); raises when this machine cannot run ``params``.
+
+    On GPUs every process needs its own GPU. On CPU, processes share the cores (DDP over gloo); FSDP and DeepSpeed
+    are refused: with ``ACCELERATE_USE_CPU`` accelerate ignores both and would silently run DDP instead.
+    """
+    if gpus:
+        if gpus < params.num_processes:
+            raise ValueError(
+                f"train: num_processes={params.num_processes} with distributed={params.distributed!r} needs that many "
+                f"GPUs, this machine has {gpus}; set num_processes: {gpus} (or fewer)"
+            )
+        return "cuda"
+    if params.distributed != "none":
+        raise ValueError(
+            f"train: distributed={params.distributed!r} needs GPUs and this machine has none: on CPU accelerate "
+            "ignores FSDP and DeepSpeed and would quietly run plain data parallel; set distributed: none "
+            "(num_processes may stay above 1: data parallel over gloo)"
+        )
+    return "cpu"
 
 
 def decoder_layer_class(model: str) -> str:

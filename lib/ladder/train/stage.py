@@ -1,7 +1,8 @@
 """The train stage as notebook 20 runs it (:func:`train_stage`), and the ``ladder train`` command.
 
 :func:`train_stage` checks the data first, then trains in this process (one process) or starts
-``accelerate launch`` as a subprocess (several processes, several nodes, or a sharding engine). The command
+``accelerate launch`` as a subprocess (several processes, several nodes, or a sharding engine): on the GPUs, or
+on the CPU cores of a machine without any (data parallel over gloo; FSDP and DeepSpeed need GPUs). The command
 takes the params as every stage command does (:mod:`ladder.stage_cli`): ``--params FILE`` (what
 :func:`~ladder.train.params.write_params` writes, or a profile-style file with a ``train:`` block), a flag per
 field, ``--set KEY=VALUE``.
@@ -21,8 +22,10 @@ from ladder import paths, tiny_model
 from ladder.stage_cli import add_params_options, params_from_args, run_command
 from ladder.train.data import preflight
 from ladder.train.launch import (
+    check_launchable,
     launch_command,
     launch_command_string,
+    launch_env,
     multinode_command,
     render_sbatch,
     with_this_python,
@@ -38,7 +41,8 @@ DESCRIPTION = (
 def train_stage(params: TrainParams, input_dir: str | Path, output_dir: str | Path) -> dict[str, Any]:
     """Run the train stage: in this process for one process, else ``accelerate launch`` as a subprocess.
 
-    The data is checked here first in both cases, so bad input fails before any process or model starts.
+    The data (and, for a launch, whether this machine can run it) is checked here first in both cases, so bad
+    input fails before any process or model starts.
     Returns the train report (also in ``output_dir/train_report.json``).
     """
     output_dir = Path(output_dir)
@@ -47,18 +51,14 @@ def train_stage(params: TrainParams, input_dir: str | Path, output_dir: str | Pa
         return train(params, input_dir, output_dir)
     import torch  # torch: heavy, only when training
 
+    device = check_launchable(params, torch.cuda.device_count())
     preflight(params, input_dir)
-    if torch.cuda.device_count() < params.num_processes:
-        raise ValueError(
-            f"train: num_processes={params.num_processes} with distributed={params.distributed!r} needs that many "
-            f"GPUs, this machine has {torch.cuda.device_count()}; set num_processes: 1 and distributed: none here"
-        )
     write_params(params, output_dir / PARAMS_NAME)
     if params.num_nodes > 1:
         command = multinode_command(params, input_dir, output_dir, os.environ)
     else:
         command = with_this_python(launch_command(params, input_dir, output_dir))
-    finished = subprocess.run(command, cwd=paths.ROOT)
+    finished = subprocess.run(command, cwd=paths.ROOT, env=launch_env(device, params.num_processes, os.environ))
     if finished.returncode:
         raise RuntimeError(
             f"train: accelerate launch exited with code {finished.returncode} (its output is above): "

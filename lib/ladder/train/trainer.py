@@ -2,7 +2,8 @@
 
 :func:`train` fine-tunes in this process, or as one rank under ``accelerate launch``: it checks the data
 (:mod:`ladder.train.data`), resumes from the last complete checkpoint (:mod:`ladder.train.checkpoints`), trains,
-saves ``model/`` and writes ``train_report.json``.
+saves ``model/`` and writes ``train_report.json``; as a rank it dies with its launcher and checks that the engine
+running is the one asked for (:mod:`ladder.train.ranks`).
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ from ladder.train.params import (
     REPORT_NAME,
     TrainParams,
 )
+from ladder.train.ranks import check_engine, die_with_launcher, is_launched_rank, what_ran
 
 
 def use_bf16(params: TrainParams) -> bool:
@@ -184,6 +186,8 @@ def train(params: TrainParams, input_dir: str | Path, output_dir: str | Path) ->
     Checks the data (assistant turns, lengths) before loading the model, resumes from the last complete
     checkpoint in ``output_dir/checkpoints``, and writes ``model/``, ``train_log.jsonl`` and ``train_report.json``.
     """
+    if is_launched_rank():
+        die_with_launcher()
     import datasets  # datasets, transformers: heavy, only when training
     import transformers
 
@@ -216,8 +220,11 @@ def train(params: TrainParams, input_dir: str | Path, output_dir: str | Path) ->
     if trainer.args.world_size != params.world_size():
         raise RuntimeError(
             f"train: {params.world_size()} processes were launched but the trainer sees {trainer.args.world_size}: "
-            "the processes did not join one process group (check the accelerate config and the GPUs)"
+            "the processes did not join one process group (check the accelerate config and the GPUs; without GPUs "
+            "the ranks need ACCELERATE_USE_CPU=true, which train_stage() sets)"
         )
+    ran = what_ran(trainer)
+    check_engine(params, ran)
     eos_share = check_eos_in_labels(trainer, source) if not params.packing else None
     tokens_before = tokens_at(resume) if resume else 0  # read now: rotation may delete that checkpoint
     started = time.perf_counter()
@@ -242,6 +249,7 @@ def train(params: TrainParams, input_dir: str | Path, output_dir: str | Path) ->
         "mean_example_tokens": sum(lengths) / len(lengths),
         "examples_truncated": sum(n > params.max_length for n in lengths),
         "world_size": params.world_size(),
+        "launch": ran,  # what accelerate ran: engine (none, ddp, fsdp, deepspeed), processes, device, backend
         "gradient_accumulation_steps": params.gradient_accumulation_steps(),
         "effective_batch_size": params.effective_batch_size,
         "packing": params.packing,
