@@ -43,7 +43,7 @@ def missing_reason() -> str | None:
     return None
 
 
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
@@ -69,10 +69,15 @@ def _sbin(name: str) -> str:
 class SlurmCluster:
     """One node (``NodeName`` = this host) with ``cpus`` CPUs, in partition ``debug``; a context manager."""
 
-    def __init__(self, root: Path, cpus: int = 2, memory_mb: int = 8000, partition: str = "debug") -> None:
+    def __init__(
+        self, root: Path, cpus: int = 2, memory_mb: int = 8000, partition: str = "debug", nodes: int = 1
+    ) -> None:
         self.root = Path(root)
         self.cpus, self.memory_mb, self.partition = cpus, memory_mb, partition
         self.node = socket.gethostname().split(".")[0]
+        # Several nodes on this one host: n1..nK, one slurmd each (slurmd -N), all with NodeAddr 127.0.0.1 and a port
+        # of their own; the CPUs are split between them.
+        self.nodes = [self.node] if nodes == 1 else [f"n{i + 1}" for i in range(nodes)]
         self.conf = self.root / "slurm.conf"
         self.socket = self.root / "munge" / "munge.socket"
         self.env = {**os.environ, "SLURM_CONF": str(self.conf)}
@@ -97,15 +102,15 @@ class SlurmCluster:
                     f"SlurmctldHost={self.node}(127.0.0.1)",
                     "SlurmUser=root",
                     "SlurmdUser=root",
-                    f"SlurmctldPort={_free_port()}",
-                    f"SlurmdPort={_free_port()}",
+                    f"SlurmctldPort={free_port()}",
+                    f"SlurmdPort={free_port()}",
                     f"AuthInfo=socket={self.socket}",
                     f"StateSaveLocation={r}/state",
-                    f"SlurmdSpoolDir={r}/spool",
+                    f"SlurmdSpoolDir={r}/spool/%n",
                     f"SlurmctldPidFile={r}/slurmctld.pid",
-                    f"SlurmdPidFile={r}/slurmd.pid",
+                    f"SlurmdPidFile={r}/slurmd-%n.pid",
                     f"SlurmctldLogFile={r}/log/slurmctld.log",
-                    f"SlurmdLogFile={r}/log/slurmd.log",
+                    f"SlurmdLogFile={r}/log/slurmd-%n.log",
                     f"PluginDir={PLUGIN_DIR}",
                     "ProctrackType=proctrack/linuxproc",
                     "TaskPlugin=task/none",
@@ -120,16 +125,26 @@ class SlurmCluster:
                     "MinJobAge=600",  # finished jobs stay visible to scontrol for 10 minutes
                     "KillWait=5",
                     "InactiveLimit=0",
-                    f"NodeName={self.node} NodeAddr=127.0.0.1 CPUs={self.cpus} RealMemory={self.memory_mb} "
-                    "State=UNKNOWN",
-                    f"PartitionName={self.partition} Nodes={self.node} Default=YES MaxTime=INFINITE State=UP",
+                    *self._node_lines(),
+                    f"PartitionName={self.partition} Nodes={','.join(self.nodes)} Default=YES MaxTime=INFINITE State=UP",
                     "",
                 ]
             )
         )
 
+    def _node_lines(self) -> list[str]:
+        cpus, memory = self.cpus // len(self.nodes), self.memory_mb // len(self.nodes)
+        if len(self.nodes) == 1:
+            return [f"NodeName={self.node} NodeAddr=127.0.0.1 CPUs={cpus} RealMemory={memory} State=UNKNOWN"]
+        return [
+            f"NodeName={name} NodeHostname={self.node} NodeAddr=127.0.0.1 Port={free_port()} CPUs={cpus} "
+            f"RealMemory={memory} State=UNKNOWN"
+            for name in self.nodes
+        ]
+
     def _spawn(self, *argv: str) -> None:
-        log = open(self.root / "log" / f"{Path(argv[0]).name}.stdout", "ab")  # noqa: SIM115 - closed by the child
+        name = Path(argv[0]).name + (f"-{argv[argv.index('-N') + 1]}" if "-N" in argv else "")
+        log = open(self.root / "log" / f"{name}.stdout", "ab")  # noqa: SIM115 - closed by the child
         self._procs.append(
             subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT, env=self.env, start_new_session=True)
         )
@@ -152,8 +167,10 @@ class SlurmCluster:
         self._wait(lambda: self.socket.exists(), timeout_s, "munged did not create its socket")
         self._spawn(_sbin("slurmctld"), "-D", "-i", "-f", str(self.conf))
         self._wait(lambda: self._ok(["scontrol", "ping"], "UP"), timeout_s, "slurmctld did not answer scontrol ping")
-        self._spawn(_sbin("slurmd"), "-D", "-f", str(self.conf))
-        self._wait(self._node_ready, timeout_s, "slurmd did not register its node")
+        for name in self.nodes:
+            (self.root / "spool" / name).mkdir(parents=True, exist_ok=True)
+            self._spawn(_sbin("slurmd"), "-D", "-N", name, "-f", str(self.conf))
+        self._wait(self._node_ready, timeout_s, "slurmd did not register its node(s)")
         return self
 
     def _ok(self, argv: list[str], needle: str) -> bool:
@@ -164,7 +181,10 @@ class SlurmCluster:
         done = subprocess.run(
             ["sinfo", "-h", "-N", "-o", "%T"], env=self.env, capture_output=True, text=True, timeout=30
         )
-        return done.returncode == 0 and done.stdout.strip() in ("idle", "mixed", "allocated")
+        states = done.stdout.split()
+        return (
+            done.returncode == 0 and len(states) == len(self.nodes) and set(states) <= {"idle", "mixed", "allocated"}
+        )
 
     def _wait(self, ready, timeout_s: float, what: str) -> None:
         end = time.monotonic() + timeout_s

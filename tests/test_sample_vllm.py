@@ -2,7 +2,9 @@
 
 One uninterrupted in-process run is the reference; a `ladder sample` process SIGKILLed mid-generation and re-run,
 and the 30 Sample notebook executed by papermill with the same params, must give its bytes. The hf backend on
-the same requests must agree with it per level (paired avg@8 difference with an interval containing 0).
+the same requests must agree with it per level (paired avg@8 difference with an interval containing 0). Data
+parallel (two engines in spawned processes) gives the single engine's bytes; tensor parallel (the model sharded
+over two CPU workers) runs and still solves what the base solves.
 """
 
 from __future__ import annotations
@@ -172,3 +174,21 @@ def test_hf_and_vllm_agree_on_every_level(vllm_run, hf_run):
     assert (table["first_value"] > 0).any() and (table["first_value"] < 1).any()
     straddling = (table["ci_low"] <= 0) & (table["ci_high"] >= 0)
     assert straddling.all(), table[~straddling].to_string()
+
+
+def test_data_parallel_engines_on_cpu_give_the_single_engine_bytes(vllm_run, tmp_path):
+    # Two engines, each in a spawned process with its share of the canonical chunks: the same chunks as one engine.
+    reference, _ = vllm_run
+    revision = checkpoint_fingerprint(MODEL)
+    run_sampling(params(data_parallel_size=2), QUESTIONS, tmp_path, str(MODEL), revision, NAME, progress=False)
+    assert (tmp_path / SAMPLES_PARQUET).read_bytes() == (reference / SAMPLES_PARQUET).read_bytes()
+
+
+def test_tensor_parallel_on_cpu_shards_the_model_over_two_workers(tmp_path):
+    few = QUESTIONS[QUESTIONS["level"].isin(["easy", "medium"])]
+    sharded = params(tensor_parallel_size=2, question_ids=list(few["question_id"]))
+    samples = run_sampling(sharded, QUESTIONS, tmp_path, str(MODEL), "rev", NAME, progress=False)
+    assert len(samples) == len(few) * SETTINGS["n"]
+    assert read_engine(tmp_path)["arguments"]["distributed_executor_backend"] == "mp"
+    graded = grade_frame(samples)
+    assert graded["correct"].mean() >= 0.8  # the sharded base still works out one- and two-step problems

@@ -10,6 +10,9 @@ and one plain ``ladder run --profile smoke`` as the reference. Two sessions on t
    run can refuse: a category the synthetic pool lacks): both tasks run at once; the failed one is named in its
    log and by ``ladder status``, and the panel job is cancelled, never run on partial data.
 
+A third test starts a two-node cluster of its own (two slurmd on this host) and trains across both nodes: one
+``accelerate launch`` per node through ``srun``, the two ranks one DDP group over gloo.
+
 ``sacct`` needs an accounting daemon this cluster does not run: jobs are followed with ``squeue`` and
 ``scontrol show job``. Skips, with the reason, only where Debian's SLURM packages are not installed (``.ci/run``
 installs them).
@@ -29,7 +32,10 @@ from pathlib import Path
 import pytest
 
 from ladder import paths
-from tests.slurm_cluster import SlurmCluster, missing_reason
+from ladder.tiny_model import build_tiny_model
+from ladder.train import write_params
+from tests.slurm_cluster import SlurmCluster, free_port, missing_reason
+from tests.test_train import conversations, fast_params, write_dataset
 
 pytestmark = [pytest.mark.slow, pytest.mark.slurm]  # make test-slurm (and CI), not make test
 LADDER = str(Path(sys.executable).with_name("ladder"))
@@ -183,3 +189,29 @@ def test_independent_tasks_run_at_once_and_a_failed_task_stops_the_panel(cluster
     line = next(x for x in status.stdout.splitlines() if x.strip().startswith("curate") and "failed" in x)
     assert "geometry" in line, status.stdout
     assert re.search(r"smoke_geometry +task \S+, log \S+\.out", status.stdout), status.stdout
+
+
+def test_training_on_two_nodes_runs_one_accelerate_launch_per_node(tmp_path):
+    """Two slurmd on this host (nodes n1, n2, one CPU each): the train stage inside a 2-node job starts one
+    ``accelerate launch`` per node through ``srun``, and the two ranks train as one DDP group over gloo."""
+    reason = missing_reason()
+    if reason:
+        pytest.skip(reason)
+    model = build_tiny_model(tmp_path / "model")
+    data = write_dataset(tmp_path / "data", conversations(16))
+    params = fast_params(
+        model, max_steps=4, num_nodes=2, num_processes=1, per_device_batch_size=2, main_process_port=free_port()
+    )
+    params_file = write_params(params, tmp_path / "params.json")
+    out, log = tmp_path / "out", tmp_path / "job.log"
+    train = f"{sys.executable} -m ladder.train --params {params_file} --input-dir {data} --output-dir {out}"
+    with SlurmCluster(tmp_path / "cluster", cpus=2, nodes=2) as two:
+        job = two.run("sbatch", "--parsable", "-N", "2", "-c", "1", "-o", str(log), "--wrap", train, cwd=paths.ROOT)
+        job_id = job.stdout.strip()
+        two.wait_idle(timeout_s=300)
+        assert two.job_state(job_id) == "COMPLETED", log.read_text()[-3000:]
+        nodes = two.run("scontrol", "-o", "show", "job", job_id).stdout
+    assert " NodeList=n[1-2] " in nodes
+    report = json.loads((out / "train_report.json").read_text())
+    assert report["launch"] == {"engine": "ddp", "processes": 2, "device": "cpu", "backend": "gloo"}
+    assert report["world_size"] == 2 and report["steps"] == 4

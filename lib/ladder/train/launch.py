@@ -65,6 +65,15 @@ def check_launchable(params: TrainParams, gpus: int) -> str:
     return "cpu"
 
 
+# The rendezvous address of a SLURM job: the first node's NodeAddr (its node name where none is set). A node name
+# need not resolve (several slurmd on one host, clusters naming nodes n001...); NodeAddr is how SLURM reaches it.
+MASTER_ADDR_SHELL = (
+    'MASTER_NODE=$(scontrol show hostnames "$SLURM_JOB_NODELIST" | head -n 1); '
+    'MASTER_ADDR=$(scontrol show node "$MASTER_NODE" | grep -o "NodeAddr=[^ ]*" | cut -d= -f2); '
+    'export MASTER_ADDR="${MASTER_ADDR:-$MASTER_NODE}"'
+)
+
+
 def decoder_layer_class(model: str) -> str:
     """The model's decoder layer class (what FSDP wraps), read from its config: e.g. ``Qwen2DecoderLayer``."""
     from transformers import AutoConfig, AutoModelForCausalLM  # transformers: heavy, only for FSDP launches
@@ -145,10 +154,7 @@ def multinode_command(
             "(python -m ladder.train ... --print-sbatch)"
         )
     inner = with_this_python(slurm_node_command(params, input_dir, output_dir))
-    script = (
-        'MASTER_ADDR=$(scontrol show hostnames "$SLURM_JOB_NODELIST" | head -n 1); export MASTER_ADDR; '
-        + launch_command_string(inner)
-    )
+    script = f"{MASTER_ADDR_SHELL}; {launch_command_string(inner)}"
     return ["srun", "--kill-on-bad-exit=1", f"--nodes={params.num_nodes}", "--ntasks-per-node=1", "bash", "-c", script]
 
 
@@ -178,6 +184,7 @@ def render_sbatch(
         log_dir=str(output_dir),
         params_file=shlex.quote(str(output_dir / PARAMS_NAME)),
         params_json=json.dumps(params.model_dump(mode="json"), indent=2),
+        master_addr=MASTER_ADDR_SHELL,
         port=params.main_process_port,
         launch=shlex.quote(launch_command_string(command)),
     )
