@@ -82,10 +82,12 @@ analysis.accuracy
 # %% [markdown]
 # ## Findings
 # One row per finding of the study (`data/study_claims.yaml`): the verdict, the study's words, this run's numbers,
-# and the study's published numbers beside this run's. Levels are compared with the study's bars as point
-# estimates (as the study reports them); every comparison (R1 vs Gemini, long vs short, N vs 2N, best vs worst
-# category, cov@n vs avg@n) is a paired difference on the same questions with its own CI, and the verdict reads
-# that CI: `holds` is yes, no, inconclusive (the CI straddles the claim) or not testable. For a published number,
+# and the study's published numbers beside this run's. Every part of a finding is read off an interval, never a
+# point estimate: a model's level against the study's bar by its CI (a count such as "k of m reach 90%" counts the
+# models whose CI clears the bar), and every comparison (R1 vs Gemini, long vs short, N vs 2N, best vs worst
+# category, cov@n vs avg@n) as a paired difference on the same questions with its own CI. `holds` is yes (the
+# intervals support the claim), no (they exclude it), inconclusive (one straddles it; the sentence says which) or
+# not testable. For a published number,
 # "agrees" means a bound met, or the study's value within the stated tolerance or this run's CI.
 
 # %%

@@ -208,13 +208,21 @@ def test_findings_are_computed_from_this_runs_numbers(analysis, tmp_path):
     # Abilities rise with N, but 6 Hard questions cannot show it: the paired CI of N=4000 minus N=250 reaches 0.
     assert finding(analysis, 3)["holds"] == "inconclusive"
     assert "on the same questions, N=4000 minus N=250: +" in finding(analysis, 3)["this_run"]
-    narrow = analysis.contrasts.assign(ci_low=analysis.contrasts["difference"] - 0.01)  # the verdict reads the CI
-    assert verdict(replace(analysis, contrasts=narrow), "scaling") == "yes"
-    assert finding(analysis, 6)["holds"] == "yes"  # exh difficulty 12 logits: nobody solves it
+    # The verdict reads the CIs: narrowed to just below the estimates, both the slope's and N vs N's hold. (Before
+    # the one verdict rule a positive slope's point estimate sufficed; now its CI must be above 0 too.)
+    narrow = analysis.contrasts.assign(ci_low=analysis.contrasts["difference"] - 0.01)
+    narrow_fit = analysis.scaling.assign(slope_ci_low=analysis.scaling["slope"] - 0.01)
+    assert verdict(replace(analysis, contrasts=narrow, scaling=narrow_fit), "scaling") == "yes"
+    assert verdict(replace(analysis, contrasts=narrow), "scaling") == "inconclusive"  # 3 sizes: a CI far too wide
+    # exh difficulty 12 logits: nobody solves it, but 0 of 4 Exh questions cannot show an accuracy of exactly 0%
+    # (each model's Wilson CI reaches above 0): inconclusive under the claims file's 0% bar (it was "yes" from the
+    # point estimates); a bar the CIs clear gives yes
+    assert finding(analysis, 6)["holds"] == "inconclusive"
+    assert "Exh avg@n (CI 0% to" in finding(analysis, 6)["this_run"]
+    assert verdict(analysis, "exh", max=0.9) == "yes"
     slope = analysis.scaling.set_index("tier").loc["hard", "slope"]
     assert f"{slope * 100:+.1f} points per tenfold N" in finding(analysis, 3)["this_run"]
-    assert verdict(analysis, "scaling", ci_above=True) == "no"  # 3 sizes: a CI far too wide
-    assert "not significant" in finding(analysis, 3)["this_run"]
+    assert "inconclusive: the slope (CI " in finding(analysis, 3)["this_run"]
     assert verdict(replace(analysis, scaling=analysis.scaling.assign(n_sizes=2)), "scaling") == "not testable"
 
     # The same grid where more data hurts and exh becomes solvable: those findings flip.
@@ -222,24 +230,48 @@ def test_findings_are_computed_from_this_runs_numbers(analysis, tmp_path):
     flipped_inputs = write_run(tmp_path, abilities)
     params = AblationsParams(**FAST)
     flipped = ablations.analyse_ablations(ablations.load_ablation_inputs(flipped_inputs, params), params)
-    assert finding(flipped, 3)["holds"] == "no"
+    # 6 Hard questions: the slope (-45 points per tenfold N) and N=4000 minus N=250 have CIs reaching above 0, so
+    # the intervals cannot rule growth out (the old rule said "no" from the slope's point estimate); with CIs
+    # narrowed to just above the estimates they do.
+    assert finding(flipped, 3)["holds"] == "inconclusive"
+    assert "N=4000 minus N=250 on Hard (CI " in finding(flipped, 3)["this_run"]
+    diff = flipped.contrasts["difference"]
+    narrow = flipped.contrasts.assign(ci_high=diff + 0.01)
+    narrow_fit = flipped.scaling.assign(slope_ci_high=flipped.scaling["slope"] + 0.01)
+    assert verdict(replace(flipped, contrasts=narrow, scaling=narrow_fit), "scaling") == "no"
     assert finding(flipped, 5)["holds"] == "not testable"  # no steps experiment in this run
     assert "no step decomposition" in finding(flipped, 5)["this_run"]
 
 
 def test_finding_thresholds_decide(analysis):
     levels_only = replace(analysis, contrasts=analysis.contrasts.iloc[0:0])  # verdicts from the levels alone
-    assert verdict(levels_only, "curation", tolerance=1.0) == "yes"
-    assert verdict(levels_only, "curation", tolerance=0.0) == "no"
-    # target 0: everyone reaches it, so the "fewer/shorter/Gemini do not" half fails
+    # Without the paired best-minus-worst difference the categories' spread has no interval: inconclusive
+    # whatever the tolerance (it was yes / no from the point spread before the one verdict rule).
+    assert verdict(levels_only, "curation", tolerance=1.0) == "inconclusive"
+    assert verdict(levels_only, "curation", tolerance=0.0) == "inconclusive"
+    assert verdict(analysis, "curation", tolerance=1.0) == "yes"  # the paired CI is within +- 100 points
+    assert verdict(analysis, "curation", tolerance=0.0) == "inconclusive"  # best - worst: its CI reaches below 0
+    diff = analysis.contrasts["difference"]
+    narrow = replace(analysis, contrasts=analysis.contrasts.assign(ci_low=diff - 0.01, ci_high=diff + 0.01))
+    assert verdict(narrow, "curation", tolerance=0.0) == "no"  # a spread above 0, shown by its CI
+    # target 0: every CI reaches it, so the "fewer/shorter/Gemini do not" half fails
     assert verdict(levels_only, "medium", target=0.0) == "no"
     assert verdict(levels_only, "medium", target=1.0) == "no"
     acc = analysis.accuracy
-    exh_solved = replace(
-        analysis, accuracy=acc.assign(**{"avg@n": np.where(acc["tier"] == "exh", 0.125, acc["avg@n"])})
+    exh = acc["tier"] == "exh"
+    exh_solved = replace(  # an Exh accuracy of 12.5% with its CI above 0
+        analysis,
+        accuracy=acc.assign(
+            **{
+                "avg@n": np.where(exh, 0.125, acc["avg@n"]),
+                "avg@n_ci_low": np.where(exh, 0.05, acc["avg@n_ci_low"]),
+                "avg@n_ci_high": np.where(exh, 0.15, acc["avg@n_ci_high"]),
+            }
+        ),
     )
     assert verdict(exh_solved, "exh") == "no"
     assert verdict(exh_solved, "exh", max=0.2) == "yes"
+    assert verdict(exh_solved, "exh", max=0.1) == "inconclusive"  # the CI straddles 10%
     nothing_solved = replace(analysis, accuracy=acc.assign(**{"avg@n": 0.0}))  # 0% on Exh means nothing then
     assert verdict(nothing_solved, "exh") == "not testable"
 
@@ -249,12 +281,20 @@ def test_finding_medium_holds_only_when_exactly_the_qualifying_runs_reach_the_ta
     analysis = replace(analysis, contrasts=analysis.contrasts.iloc[0:0])  # the levels alone
     medium = acc["tier"] == "medium"
     qualifies = acc["experiment"].isin(["sft_n1000", "sft_n4000", "sft_long", "sft_algebra", "sft_number_theory"])
-    acc.loc[medium, "avg@n"] = np.where(qualifies[medium], 0.95, 0.6)
+    columns = ["avg@n", "avg@n_ci_low", "avg@n_ci_high"]  # each model counts by its CI (the one verdict rule)
+    acc.loc[medium, columns] = np.where(qualifies[medium].to_numpy()[:, None], [0.95, 0.91, 0.99], [0.6, 0.4, 0.8])
     assert verdict(replace(analysis, accuracy=acc), "medium") == "yes"
-    acc.loc[medium & (acc["experiment"] == "sft_gemini"), "avg@n"] = 0.92  # Gemini style reaches Medium too
+    gemini = medium & (acc["experiment"] == "sft_gemini")
+    acc.loc[gemini, columns] = [0.92, 0.91, 0.99]  # Gemini style reaches Medium too, by its CI
     claim = CLAIMS.finding(1)
     result = rules.medium(replace(analysis, accuracy=acc), claim.thresholds)
     assert result.verdict == "no" and "highest 92%, sft_gemini" in result.this_run
+    acc.loc[gemini, columns] = [0.92, 0.7, 0.99]  # 92% as a point, but its CI reaches 70%: undecided
+    result = rules.medium(replace(analysis, accuracy=acc), claim.thresholds)
+    assert (
+        result.verdict == "inconclusive"
+        and "sft_gemini's Medium avg@n (CI 70% to 99%) straddles 90%" in result.this_run
+    )
 
 
 def test_finding_stability_needs_high_coverage_and_a_gap(analysis):
@@ -263,18 +303,25 @@ def test_finding_stability_needs_high_coverage_and_a_gap(analysis):
     acc["cov@n"], acc["avg@n"] = acc["avg@n"], acc["avg@n"]  # gap 0 everywhere
     acc["gap"], acc["gap_ci_low"], acc["gap_ci_high"] = 0.0, -0.05, 0.05
     assert verdict(replace(analysis, accuracy=acc), "stability") == "no"
-    acc.loc[sft_medium, ["cov@n", "avg@n", "gap", "gap_ci_low", "gap_ci_high"]] = [0.9, 0.6, 0.3, 0.1, 0.5]
+    columns = ["cov@n", "cov@n_ci_low", "cov@n_ci_high", "avg@n", "gap", "gap_ci_low", "gap_ci_high"]
+    acc.loc[sft_medium, columns] = [0.9, 0.86, 1.0, 0.6, 0.3, 0.1, 0.5]
     assert verdict(replace(analysis, accuracy=acc), "stability") == "inconclusive"  # the CI straddles 20 points
     acc.loc[sft_medium, ["gap_ci_low"]] = 0.25
     assert verdict(replace(analysis, accuracy=acc), "stability") == "yes"
+    acc.loc[sft_medium, ["cov@n_ci_low"]] = 0.7  # cov@n 90% as a point, its CI reaching 70%: undecided
+    assert verdict(replace(analysis, accuracy=acc), "stability") == "inconclusive"
 
 
 def test_finding_steps_compare_steps_whole_and_product(analysis):
-    compounding = pd.DataFrame(
+    two = pd.DataFrame(
         {"tier": ["hard", "hard"], "mean_step": [0.95, 0.9], "product": [0.2, 0.1], "end_to_end": [0.15, 0.1]}
     )
+    # Two questions: the paired CIs are too wide to tell (it was yes from the point means before the one rule);
+    # the same questions twelve times over narrow them.
+    assert verdict(replace(analysis, steps=two), "steps") == "inconclusive"
+    compounding = pd.concat([two] * 12, ignore_index=True)
     assert verdict(replace(analysis, steps=compounding), "steps") == "yes"
-    independent = compounding.assign(end_to_end=[0.9, 0.85])  # the whole as easy as its steps
+    independent = compounding.assign(end_to_end=[0.9, 0.85] * 12)  # the whole as easy as its steps
     assert verdict(replace(analysis, steps=independent), "steps") == "no"
     assert verdict(replace(analysis, steps=compounding.assign(tier="medium")), "steps") == "not testable"
 
@@ -407,7 +454,9 @@ def test_a_folder_of_released_models_logs_is_analysed_per_model_on_the_studys_ax
     assert set(ablations.main_group(result.comparisons["C"])["value"]) == {"diverse", "algebra", "number_theory"}
     assert set(result.comparisons["L"]["value"]) == {"short", "long"}
     assert set(result.comparisons["S"]["experiment"]) == {"simplescaling/s1-32B", "simplescaling/s1.1-32B"}
-    assert finding(result, 1)["holds"] != "not testable" and finding(result, 6)["holds"] == "yes"
+    assert finding(result, 1)["holds"] != "not testable"
+    # nobody solves Exh, but 4 questions cannot show 0%: each model's CI reaches above the claims file's 0% bar
+    assert finding(result, 6)["holds"] == "inconclusive" and "Exh avg@n (CI 0% to" in finding(result, 6)["this_run"]
     assert any("11 models in one experiment" in note for note in result.notes)
 
     without = AblationsParams(**FAST, released_models="")

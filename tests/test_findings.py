@@ -177,7 +177,7 @@ def test_a_finding_is_a_frozen_result_that_prints_its_verdict_and_numbers():
         {"experiment": "a", "model": "a", "role": "sft", "tier": "exh", "avg@n": 0.0, "cov@n": 0.0},
     ]
     first = findings.evaluate(_analysis(acc, axes))[0]
-    assert (first.id, first.verdict) == (1, "no")  # 50% on Medium, below the study's 90%
+    assert (first.id, first.verdict) == (1, "no")  # 50% on Medium (CI 45% to 55%): the CI is below the study's 90%
     assert (first.estimate, first.ci_low, first.ci_high) == pytest.approx((0.5, 0.45, 0.55))
     with pytest.raises(AttributeError):
         first.verdict = "yes"
@@ -237,6 +237,10 @@ def test_finding_6_reads_strategy_similarity_and_the_intended_strategy():
         for t, v in (("medium", 1.0), ("exh", 0.0))
     ]
     base = _analysis(acc, axes)
+    # Exh decided at 0% (an interval of 0 to 0): only the strategy parts are at stake below.
+    accuracy = base.accuracy.copy()
+    accuracy.loc[accuracy["tier"] == "exh", ["avg@n_ci_low", "avg@n_ci_high"]] = 0.0
+    base = replace(base, accuracy=accuracy)
 
     def sixth(**tables) -> findings.Finding:
         frames = {k: pd.DataFrame(v) for k, v in tables.items()}
@@ -264,3 +268,279 @@ def test_finding_6_reads_strategy_similarity_and_the_intended_strategy():
     found = [{"model": "a", "role": "sft", "question_id": "62", "n_samples": 8, "measure": "judge", "n_intended": 1}]
     intended = sixth(exh_strategies=found)
     assert intended.verdict == "no" and "1 of 8 SFT samples on Exh follow the intended strategy" in intended.this_run
+
+
+# ---------------------------------------------------------------- the one verdict rule, driven through every rule
+# Each rule is driven to each verdict it can reach from constructed tables with explicit intervals: a verdict
+# comes from the intervals against the claims file's bars, never from the point estimates (which are set to
+# contradict the intervals' verdict where that is possible, so a point-estimate rule would fail these tests).
+
+CLAIMS = findings.load_claims()
+
+
+def _rule(analysis, finding_id: int, **thresholds) -> findings.rules.RuleResult:
+    claim = CLAIMS.finding(finding_id)
+    return findings.rules.RULES[claim.rule](analysis, claim.thresholds.model_copy(update=thresholds))
+
+
+def _cells(cells: list[tuple], axes_rows: list[dict] | None = None, **tables) -> ablations.AblationAnalysis:
+    """An analysis whose accuracy table is ``cells``: (experiment, tier, avg@n, avg CI, cov@n, cov CI, gap CI)."""
+    rows = []
+    for exp, tier, avg, avg_ci, cov, cov_ci, gap_ci in cells:
+        rows.append(
+            {
+                "experiment": exp,
+                "model": exp,
+                "role": "sft",
+                "tier": tier,
+                "n": 8,
+                "avg@n": avg,
+                "avg@n_ci_low": avg_ci[0],
+                "avg@n_ci_high": avg_ci[1],
+                "cov@n": cov,
+                "cov@n_ci_low": cov_ci[0],
+                "cov@n_ci_high": cov_ci[1],
+                "gap": cov - avg,
+                "gap_ci_low": gap_ci[0],
+                "gap_ci_high": gap_ci[1],
+            }
+        )
+    empty = pd.DataFrame()
+    frames = {"contrasts": empty, "scaling": empty, "categories": empty, "steps": empty} | tables
+    return ablations.AblationAnalysis(
+        ablations.AblationsParams(),
+        pd.DataFrame(axes_rows or []),
+        pd.DataFrame(rows),
+        {},
+        frames["contrasts"],
+        frames["scaling"],
+        frames["categories"],
+        frames["steps"],
+    )
+
+
+def _pair(axis: str, value: str, versus: str, tier: str, ci: tuple[float, float], group: str = "g", **sides) -> dict:
+    """One contrasts.csv row: ``value`` minus ``versus`` on ``tier`` (avg@n), its paired CI ``ci``."""
+    return {
+        "axis": axis,
+        "group": group,
+        "value": value,
+        "versus": versus,
+        "experiments": sides.get("experiments", value),
+        "versus_experiments": sides.get("versus_experiments", versus),
+        "tier": tier,
+        "metric": "avg@n",
+        "difference": (ci[0] + ci[1]) / 2,
+        "ci_low": ci[0],
+        "ci_high": ci[1],
+    }
+
+
+MEDIUM_AXES = [
+    {"experiment": "r1_1000", "role": "sft", "N": 1000, "L": "long", "S": "r1"},
+    {"experiment": "gemini", "role": "sft", "N": 1000, "L": "long", "S": "gemini"},
+]
+
+
+def _medium(r1_ci, gemini_ci, pair_ci=None, r1=0.95, gemini=0.5):
+    cells = [
+        ("r1_1000", "medium", r1, r1_ci, 1.0, (0.9, 1.0), (0.0, 0.1)),
+        ("gemini", "medium", gemini, gemini_ci, 1.0, (0.9, 1.0), (0.0, 0.1)),
+    ]
+    pairs = pd.DataFrame(
+        [_pair("S", "r1", "gemini", "medium", pair_ci, experiments="r1_1000", versus_experiments="gemini")]
+        if pair_ci
+        else []
+    )
+    return _rule(_cells(cells, MEDIUM_AXES, contrasts=pairs), 1)
+
+
+def test_finding_1_medium_reads_each_models_interval_and_the_paired_difference():
+    # yes: R1's CI above 90%, Gemini's below, R1 minus Gemini above 0
+    assert _medium((0.92, 0.99), (0.3, 0.7), (0.2, 0.6)).verdict == "yes"
+    # the laptop book's case: Gemini-style at 93% on Medium, but its CI reaches well below 90%, and the paired
+    # difference straddles 0: the old point-estimate count said "no" ("1/1 do"); the intervals cannot tell
+    laptop = _medium((0.92, 0.99), (0.78, 0.99), (-0.15, 0.22), gemini=0.93)
+    assert laptop.verdict == "inconclusive"
+    assert (
+        "0/1 with fewer, shorter or Gemini-style trajectories do (0 below, 1 undecided; highest 93%" in laptop.this_run
+    )
+    assert "inconclusive: gemini's Medium avg@n (CI 78% to 99%) straddles 90%" in laptop.this_run
+    assert "r1 - gemini on Medium (CI -15 to +22 points) straddles +0 points" in laptop.this_run
+    # a qualifying model at 93% whose CI straddles 90% is undecided, not a reach
+    undecided = _medium((0.8, 0.99), (0.3, 0.7), (0.2, 0.6), r1=0.93)
+    assert undecided.verdict == "inconclusive" and "0/1 experiments with >= 500" in undecided.this_run
+    # no: a decided failure settles it whatever is undecided (R1's CI below 90% though its point is 0.95)
+    below = _medium((0.5, 0.85), (0.78, 0.99), (-0.15, 0.22))
+    assert below.verdict == "no" and "no: r1_1000's Medium avg@n (CI 50% to 85%) is not at least 90%" in below.this_run
+    assert _medium((0.92, 0.99), (0.91, 0.99), (0.2, 0.6), gemini=0.85).verdict == "no"  # Gemini's CI above 90%
+    assert _medium((0.92, 0.99), (0.3, 0.7), (-0.6, -0.2)).verdict == "no"  # the paired difference below 0
+    # not testable: no experiment with >= 500 normal/long R1 trajectories
+    few = [{**MEDIUM_AXES[0], "N": 100}, MEDIUM_AXES[1]]
+    cells = [("r1_1000", "medium", 0.95, (0.92, 0.99), 1.0, (0.9, 1.0), (0.0, 0.1))]
+    assert _rule(_cells(cells, few), 1).verdict == "not testable"
+
+
+def _stability(cov_ci, gap_ci, cov=0.95, gap=0.4):
+    cells = [
+        ("a", "hard", 0.5, (0.3, 0.7), 0.5 + gap, cov_ci, gap_ci),
+        ("a", "medium", cov, (0.8, 1.0), cov, (0.6, 1.0), (-0.05, 0.05)),  # no gap on Medium
+    ]
+    return _rule(_cells(cells), 2)
+
+
+def test_finding_2_stability_needs_some_cell_whose_intervals_show_coverage_and_gap():
+    assert _stability((0.86, 1.0), (0.25, 0.6)).verdict == "yes"
+    # cov@n 95% as a point, but its CI reaches 70%: the old rule counted the cell as covered
+    straddles = _stability((0.7, 1.0), (0.25, 0.6))
+    assert straddles.verdict == "inconclusive"
+    assert "inconclusive: a hard cov@n (CI 70% to 100%) straddles 85%" in straddles.this_run
+    assert _stability((0.86, 1.0), (0.1, 0.5)).verdict == "inconclusive"  # the gap's CI straddles 20 points
+    ruled_out = _stability((0.4, 0.8), (0.25, 0.6))  # coverage below 85% by its CI (point 95% notwithstanding)
+    assert ruled_out.verdict == "no" and "in every cell cov@n's CI is below 85%" in ruled_out.this_run
+    assert _stability((0.86, 1.0), (-0.1, 0.15)).verdict == "no"
+    assert _rule(_cells([("a", "easy", 0.5, (0.3, 0.7), 1.0, (0.9, 1.0), (0.3, 0.6))]), 2).verdict == "not testable"
+
+
+def _scaling(slope_ci, pair_ci=None, slope=None, n_sizes=3):
+    fit = pd.DataFrame(
+        [
+            {
+                "tier": "hard",
+                "n_sizes": n_sizes,
+                "n_min": 250,
+                "n_max": 1000,
+                "slope": slope if slope is not None else sum(slope_ci) / 2,
+                "slope_ci_low": slope_ci[0],
+                "slope_ci_high": slope_ci[1],
+                "intercept": 0.5,
+                "r2": 0.9,
+                "group": "g",
+            }
+        ]
+    )
+    pairs = pd.DataFrame([_pair("N", "1000", "250", "hard", pair_ci)] if pair_ci else [])
+    return _rule(_cells([], scaling=fit, contrasts=pairs), 3)
+
+
+def test_finding_3_scaling_reads_the_slopes_interval_and_the_paired_n_difference():
+    assert _scaling((0.05, 0.3), (0.05, 0.3)).verdict == "yes"
+    # the laptop book's case: slope -15.6 points per tenfold N, CI -79 to +48 from 3 sizes; the old rule said
+    # "no" from the negative point estimate
+    laptop = _scaling((-0.79, 0.479), (-0.27, 0.09), slope=-0.156)
+    assert laptop.verdict == "inconclusive"
+    assert "slope -15.6 points per tenfold N (95% CI -79.0 to +47.9" in laptop.this_run
+    assert "inconclusive: the slope (CI -79.0 to +47.9 points per tenfold N) straddles +0.0" in laptop.this_run
+    assert "N=1000 minus N=250 on Hard (CI -27 to +9 points) straddles +0 points" in laptop.this_run
+    assert _scaling((0.05, 0.3), (-0.05, 0.3)).verdict == "inconclusive"  # slope decided, N vs N not
+    assert _scaling((0.05, 0.3), slope=-0.01).verdict == "yes"  # the CI decides, not the point
+    assert _scaling((-0.4, -0.05), (-0.05, 0.3)).verdict == "no"
+    assert _scaling((0.05, 0.3), (-0.3, -0.05)).verdict == "no"
+    assert _scaling((0.05, 0.3), n_sizes=2).verdict == "not testable"
+
+
+def _curation(best_worst_ci=None, similar_ci=None, slope_ci=(0.2, 0.4), n_categories=3):
+    categories = pd.DataFrame(
+        [{"tier": "all", "n_categories": n_categories, "min": 0.5, "max": 0.52, "spread": 0.02, "mean": 0.51}]
+    ).assign(worst="algebra", best="geometry")
+    pairs = []
+    if best_worst_ci:
+        pairs.append(_pair("C", "geometry", "algebra", "all", best_worst_ci))
+    if similar_ci:
+        pairs.append(_pair("similarity", "similar", "none", "hard", similar_ci))
+    fit = pd.DataFrame(
+        [{"tier": "hard", "slope": sum(slope_ci) / 2, "slope_ci_low": slope_ci[0], "slope_ci_high": slope_ci[1]}]
+    )
+    return _rule(_cells([], categories=categories, contrasts=pd.DataFrame(pairs), scaling=fit), 4)
+
+
+def test_finding_4_curation_reads_the_paired_spread_and_the_similar_gain_against_doubling():
+    # spread 2 points as a point estimate in every case: only the intervals differ
+    assert _curation((-0.01, 0.05)).verdict == "yes"
+    straddles = _curation((-0.03, 0.12))
+    assert straddles.verdict == "inconclusive"
+    assert "inconclusive: best minus worst category (CI -3 to +12 points) straddles +8 points" in straddles.this_run
+    unpaired = _curation()  # no paired best-minus-worst difference: the old rule read the point spread
+    assert unpaired.verdict == "inconclusive" and "best minus worst category has no CI" in unpaired.this_run
+    assert _curation((0.1, 0.2)).verdict == "no"
+    # doubling N gains log10(2) x the slope: CI 6 to 12 points
+    assert _curation((-0.01, 0.05), similar_ci=(0.0, 0.04)).verdict == "yes"
+    overlaps = _curation((-0.01, 0.05), similar_ci=(0.03, 0.1))
+    assert overlaps.verdict == "inconclusive" and "straddles its CI +6 to +12 points" in overlaps.this_run
+    assert _curation((-0.01, 0.05), similar_ci=(0.15, 0.3)).verdict == "no"
+    assert _curation((-0.01, 0.05), n_categories=1).verdict == "not testable"
+
+
+def _steps(mean_step, end_to_end, product, tier="hard"):
+    table = pd.DataFrame({"tier": tier, "mean_step": mean_step, "end_to_end": end_to_end, "product": product})
+    return _rule(_cells([], steps=table), 5)
+
+
+def test_finding_5_steps_reads_paired_intervals_over_the_decomposed_questions():
+    rng = np.random.default_rng(0)
+    steps = rng.uniform(0.85, 1.0, 24)
+    whole = rng.choice([0.0, 0.125, 0.25], 24)
+    compounding = _steps(steps, whole, whole + 0.01)
+    assert compounding.verdict == "yes" and "paired, steps minus the whole +" in compounding.this_run
+    # two questions: the same means as a compounding table, intervals far too wide to tell
+    two = _steps([0.95, 0.9], [0.15, 0.1], [0.2, 0.1])
+    assert two.verdict == "inconclusive" and "inconclusive: the whole minus the product (CI" in two.this_run
+    independent = _steps(steps, steps - 0.02, steps**3)  # the whole as easy as its steps
+    assert independent.verdict == "no" and "no: steps minus the whole (CI" in independent.this_run
+    assert _steps(steps, whole, whole).verdict == "yes"
+    assert _steps(steps, whole, whole, tier="medium").verdict == "not testable"
+
+
+def _exh(exh_ci, exh=0.0, solved_elsewhere=True, **thresholds):
+    cells = [("a", "exh", exh, exh_ci, exh, exh_ci, (0.0, 0.0))]
+    easy = 0.9 if solved_elsewhere else 0.0
+    cells.append(("a", "easy", easy, (easy, easy), easy, (easy, easy), (0.0, 0.0)))
+    return _rule(_cells(cells), 6, **thresholds)
+
+
+def test_finding_6_exh_reads_each_models_interval_against_the_bar():
+    # the claims file's bar is 0%: a finite sample cannot show an accuracy of exactly 0 (Wilson's interval for
+    # 0 of n reaches above 0), so the default bar gives inconclusive at best; a bar of 10% can be shown
+    zero = _exh((0.0, 0.3))
+    assert zero.verdict == "inconclusive"
+    assert "0/1 SFT experiments score <= 0% on Exh by their CI (0 above, 1 undecided" in zero.this_run
+    assert "inconclusive: a's Exh avg@n (CI 0% to 30%) straddles 0%" in zero.this_run
+    assert _exh((0.0, 0.05), max=0.1).verdict == "yes"
+    assert _exh((0.0, 0.0)).verdict == "yes"
+    assert _exh((0.0, 0.3), max=0.1).verdict == "inconclusive"
+    solved = _exh((0.05, 0.3), exh=0.125)
+    assert solved.verdict == "no" and "no: a's Exh avg@n (CI 5% to 30%) is not at most 0%" in solved.this_run
+    assert _exh((0.15, 0.3), exh=0.05, max=0.1).verdict == "no"  # the CI decides: its point is under the bar
+    assert _exh((0.0, 0.3), solved_elsewhere=False).verdict == "not testable"
+    assert _rule(_cells([("a", "easy", 0.9, (0.8, 1.0), 1.0, (0.9, 1.0), (0.0, 0.1))]), 6).verdict == "not testable"
+
+
+def test_the_one_rule_decides_by_the_whole_interval():
+    from ladder import contrasts
+
+    rule = contrasts.verdict
+    assert [rule(0.90, 0.95, at_least=0.9), rule(0.5, 0.89, at_least=0.9), rule(0.85, 0.95, at_least=0.9)] == [
+        "yes",
+        "no",
+        "inconclusive",
+    ]
+    assert [rule(0.1, 0.2, above=0.1), rule(0.0, 0.1, above=0.1)] == ["inconclusive", "no"]  # strict: > 0.1
+    assert [rule(0.0, 0.0, at_most=0.0), rule(0.0, 0.01, at_most=0.0), rule(0.01, 0.2, at_most=0.0)] == [
+        "yes",
+        "inconclusive",
+        "no",
+    ]
+    assert [rule(-0.1, 0.1, between=(-0.15, 0.15)), rule(-0.3, -0.2, between=(-0.15, 0.15))] == ["yes", "no"]
+    assert rule(-0.2, 0.1, between=(-0.15, 0.15)) == "inconclusive"
+    # a bar that is itself an estimate: the two intervals must be apart
+    assert [rule(0.0, 0.04, below=(0.06, 0.12)), rule(0.05, 0.1, below=(0.06, 0.12))] == ["yes", "inconclusive"]
+    assert rule(0.13, 0.2, below=(0.06, 0.12)) == "no"
+    assert rule(math.nan, 0.2, above=0.0) == "inconclusive" and rule(0.1, 0.2, below=(math.nan, 0.1)) == "inconclusive"
+    with pytest.raises(ValueError, match="exactly one"):
+        rule(0.1, 0.2, above=0.0, at_most=0.3)
+    # paired values: per-question fractions, the difference's interval contains it and shrinks with correlation
+    a, b = np.linspace(0.5, 1.0, 12), np.linspace(0.3, 0.8, 12)
+    diff, low, high = contrasts.paired_values(a, b)
+    assert diff == pytest.approx(0.2) and low < 0.2 < high
+    _, low_shuffled, high_shuffled = contrasts.paired_values(a, b[::-1])
+    assert high - low < high_shuffled - low_shuffled

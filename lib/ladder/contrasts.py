@@ -101,19 +101,44 @@ def sft_vs_base(
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=COLUMNS)
 
 
-def verdict(ci_low: float, ci_high: float, above: float | None = None, below: float | None = None) -> str:
-    """Whether an interval shows a difference above ``above`` (or below ``below``): yes, no or inconclusive.
+Bar = float | tuple[float, float]
 
-    ``yes`` when the whole interval is on the claimed side, ``no`` when the whole interval is on the other
-    side (or on the threshold), ``inconclusive`` when it straddles the threshold or is missing.
+
+def verdict(
+    ci_low: float,
+    ci_high: float,
+    above: Bar | None = None,
+    below: Bar | None = None,
+    *,
+    at_least: Bar | None = None,
+    at_most: Bar | None = None,
+    between: tuple[float, float] | None = None,
+) -> str:
+    """The book's one verdict rule: whether an interval shows a claim about a bar: yes, no or inconclusive.
+
+    Exactly one claim: ``above`` / ``at_least`` (the value exceeds / reaches the bar), ``below`` / ``at_most``
+    (it stays under / at most at the bar), or ``between`` (it lies in the band ``(low, high)``). ``yes`` when the
+    whole interval is on the claimed side, ``no`` when the whole interval is on the other side, ``inconclusive``
+    when it straddles the bar or is missing. A bar that is itself an estimate is given as its interval
+    ``(low, high)``: the claim then needs the two intervals apart (yes, or no), else it is inconclusive.
     """
-    if (above is None) == (below is None):
-        raise ValueError("give exactly one of above= or below=")
-    if pd.isna(ci_low) or pd.isna(ci_high):
+    claims = {"above": above, "below": below, "at_least": at_least, "at_most": at_most, "between": between}
+    given = [(side, bar) for side, bar in claims.items() if bar is not None]
+    if len(given) != 1:
+        raise ValueError("give exactly one of above=, below=, at_least=, at_most= or between=")
+    side, bar = given[0]
+    lo, hi = bar if isinstance(bar, tuple) else (bar, bar)
+    if any(pd.isna(v) for v in (ci_low, ci_high, lo, hi)):
         return "inconclusive"
-    if above is not None:
-        return "yes" if ci_low > above else ("no" if ci_high <= above else "inconclusive")
-    return "yes" if ci_high < below else ("no" if ci_low >= below else "inconclusive")
+    eps = 1e-12  # accuracies are sums of fractions: 0.9 reached as 0.8999999999999999 still reaches 0.9
+    holds, fails = {
+        "above": (ci_low > hi, ci_high <= lo),
+        "at_least": (ci_low >= hi - eps, ci_high < lo - eps),
+        "below": (ci_high < lo, ci_low >= hi),
+        "at_most": (ci_high <= lo + eps, ci_low > hi + eps),
+        "between": (lo - eps <= ci_low and ci_high <= hi + eps, ci_high < lo - eps or ci_low > hi + eps),
+    }[side]
+    return "yes" if holds else ("no" if fails else "inconclusive")
 
 
 def combine(verdicts: Sequence[str]) -> str:
@@ -121,6 +146,28 @@ def combine(verdicts: Sequence[str]) -> str:
     if "no" in verdicts:
         return "no"
     return "inconclusive" if "inconclusive" in verdicts else "yes"
+
+
+def paired_values(
+    first: Sequence[float], second: Sequence[float], confidence: float = metrics.DEFAULT_CONFIDENCE
+) -> tuple[float, float, float]:
+    """Mean of ``first`` minus mean of ``second`` (per-question values in [0, 1], same questions in the same
+    order), with the paired interval of :func:`ladder.metrics.paired_difference`: (difference, ci_low, ci_high).
+
+    For tables that hold per-question fractions rather than samples, e.g. a decomposed question's mean step
+    accuracy beside its end-to-end accuracy.
+    """
+    a, b = np.asarray(first, dtype=float), np.asarray(second, dtype=float)
+    if len(a) != len(b) or len(a) == 0:
+        raise ValueError(f"paired values need the same questions: {len(a)} vs {len(b)} values")
+    mean_a, mean_b = float(a.mean()), float(b.mean())
+    low_a, high_a = (float(v) for v in metrics.mean_interval(a, confidence, t_quantile=True))
+    low_b, high_b = (float(v) for v in metrics.mean_interval(b, confidence, t_quantile=True))
+    r = float(np.corrcoef(a, b)[0, 1]) if len(a) > 1 and a.std() > 0 and b.std() > 0 else 0.0
+    diff = mean_a - mean_b
+    down = (mean_a - low_a) ** 2 + (high_b - mean_b) ** 2 - 2 * r * (mean_a - low_a) * (high_b - mean_b)
+    up = (high_a - mean_a) ** 2 + (mean_b - low_b) ** 2 - 2 * r * (high_a - mean_a) * (mean_b - low_b)
+    return diff, max(diff - float(np.sqrt(max(down, 0.0))), -1.0), min(diff + float(np.sqrt(max(up, 0.0))), 1.0)
 
 
 def describe(row: Mapping, scale: float = 100.0) -> str:

@@ -147,7 +147,7 @@ def front_page(run: dict, run_dir: Path, pages: dict[tuple[str, str], str], figu
         lines += [
             "## The study's findings in this run",
             "",
-            "`yes` / `no`: the run's numbers (and paired intervals, for comparisons) support the finding or not; "
+            "`yes` / `no`: the run's intervals (paired, for comparisons) support the finding or exclude it; "
             f"`inconclusive`: an interval straddles the claim; `not testable`: the run lacks the experiments. From "
             f"{ablations_link}.",
             "",

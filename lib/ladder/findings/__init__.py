@@ -2,7 +2,7 @@
 
 ``data/study_claims.yaml`` holds what the study claims (its Figure 1 tier means per model group, and its six
 findings with the rule, thresholds and published numbers that test each here). Submodules: ``claims`` (the file,
-checked), ``rules`` (one rule per finding), ``numbers`` (this run's value of each published number),
+checked), ``rules`` (one rule per finding), ``verdicts`` (the one verdict rule they share), ``numbers`` (this run's value of each published number),
 ``engine`` (:class:`Finding` results, the tables), ``tier_means`` (notebook 50's tier means vs the study).
 
 Usage::

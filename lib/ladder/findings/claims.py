@@ -57,12 +57,11 @@ class StabilityThresholds(_Fractions):
 
 
 class ScalingThresholds(_Fractions):
-    """Finding 3: accuracy on ``tier`` grows with log10 N (slope above ``min_slope``)."""
+    """Finding 3: accuracy on ``tier`` grows with log10 N (the slope's CI above ``min_slope``)."""
 
     tier: str  # tier whose accuracy is fitted on log10 N
     min_slope: float  # accuracy must rise by more than this per tenfold N
     min_sizes: int = Field(ge=2)  # distinct sizes N needed (two points always fit a line)
-    ci_above: bool  # also require the slope's CI (when there is one) above min_slope
     plateau: float  # the study's plateau, reported beside the fit (not tested)
 
 

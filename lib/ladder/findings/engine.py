@@ -25,7 +25,7 @@ from ladder.findings.rules import RULES, VERDICTS, AblationAnalysis
 class Finding:
     """One finding of the study tested on this run (in the spirit of ``scipy.stats`` result objects).
 
-    ``verdict`` is yes, no, inconclusive (a paired CI straddles the claim) or not testable; ``estimate`` and
+    ``verdict`` is yes, no, inconclusive (an interval straddles the claim) or not testable; ``estimate`` and
     ``ci_low`` / ``ci_high`` are this run's value of the finding's first published number (NaN where it cannot be
     computed or has no CI); ``numbers`` are all of its published numbers beside this run's.
     """
