@@ -45,7 +45,7 @@ def engine_table(engine: dict) -> pd.DataFrame:
     ]
     rows += [(f"argument {k}", v) for k, v in engine.get("arguments", {}).items()]
     rows += [(f"environment {k}", v) for k, v in engine.get("environment", {}).items()]
-    return pd.DataFrame([(k, str(v)) for k, v in rows], columns=["setting", "value"])
+    return pd.DataFrame([(k, str(v)) for k, v in rows], columns=["setting", "value"]).set_index("setting")
 
 
 def _unfinished(samples: pd.DataFrame) -> pd.Series:
