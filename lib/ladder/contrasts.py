@@ -160,14 +160,8 @@ def paired_values(
     a, b = np.asarray(first, dtype=float), np.asarray(second, dtype=float)
     if len(a) != len(b) or len(a) == 0:
         raise ValueError(f"paired values need the same questions: {len(a)} vs {len(b)} values")
-    mean_a, mean_b = float(a.mean()), float(b.mean())
-    low_a, high_a = (float(v) for v in metrics.mean_interval(a, confidence, t_quantile=True))
-    low_b, high_b = (float(v) for v in metrics.mean_interval(b, confidence, t_quantile=True))
-    r = float(np.corrcoef(a, b)[0, 1]) if len(a) > 1 and a.std() > 0 and b.std() > 0 else 0.0
-    diff = mean_a - mean_b
-    down = (mean_a - low_a) ** 2 + (high_b - mean_b) ** 2 - 2 * r * (mean_a - low_a) * (high_b - mean_b)
-    up = (high_a - mean_a) ** 2 + (mean_b - low_b) ** 2 - 2 * r * (high_a - mean_a) * (mean_b - low_b)
-    return diff, max(diff - float(np.sqrt(max(down, 0.0))), -1.0), min(diff + float(np.sqrt(max(up, 0.0))), 1.0)
+    diff, low, high, _ = metrics.paired_interval(a, b, confidence)
+    return diff, low, high
 
 
 def describe(row: Mapping, scale: float = 100.0) -> str:

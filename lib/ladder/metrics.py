@@ -249,6 +249,27 @@ def metric_suite(
     return out
 
 
+def paired_interval(
+    a: np.ndarray, b: np.ndarray, confidence: float = DEFAULT_CONFIDENCE
+) -> tuple[float, float, float, float]:
+    """Mean of ``a`` minus mean of ``b`` (per-question values in [0, 1], same questions in the same order) with
+    its paired interval: (difference, ci_low, ci_high, question correlation). The MOVER combination of the two
+    :func:`mean_interval` s (t quantile) and the correlation of the values; see :func:`paired_difference`."""
+    a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
+    mean_a, mean_b = float(a.mean()), float(b.mean())
+    low_a, high_a = (float(v) for v in mean_interval(a, confidence, t_quantile=True))
+    low_b, high_b = (float(v) for v in mean_interval(b, confidence, t_quantile=True))
+    r = 0.0
+    if len(a) > 1 and a.std() > 0 and b.std() > 0:
+        r = float(np.corrcoef(a, b)[0, 1])
+    diff = mean_a - mean_b
+    down = (mean_a - low_a) ** 2 + (high_b - mean_b) ** 2 - 2 * r * (mean_a - low_a) * (high_b - mean_b)
+    up = (high_a - mean_a) ** 2 + (mean_b - low_b) ** 2 - 2 * r * (high_a - mean_a) * (mean_b - low_b)
+    low = max(diff - math.sqrt(max(down, 0.0)), -1.0)
+    high = min(diff + math.sqrt(max(up, 0.0)), 1.0)
+    return diff, low, high, r
+
+
 def paired_difference(
     first: Outcomes,
     second: Outcomes,
@@ -275,21 +296,13 @@ def paired_difference(
     second = second.subset(first.question_ids)
     second_metric = second_metric or metric
     a, b = question_values(first, metric), question_values(second, second_metric)
-    mean_a, mean_b = a.mean(), b.mean()
-    low_a, high_a = (float(v) for v in mean_interval(a, confidence, t_quantile=True))
-    low_b, high_b = (float(v) for v in mean_interval(b, confidence, t_quantile=True))
-    r = 0.0
-    if len(a) > 1 and a.std() > 0 and b.std() > 0:
-        r = float(np.corrcoef(a, b)[0, 1])
-    diff = mean_a - mean_b
-    down = (mean_a - low_a) ** 2 + (high_b - mean_b) ** 2 - 2 * r * (mean_a - low_a) * (high_b - mean_b)
-    up = (high_a - mean_a) ** 2 + (mean_b - low_b) ** 2 - 2 * r * (high_a - mean_a) * (mean_b - low_b)
+    diff, low, high, r = paired_interval(a, b, confidence)
     kind, k = _parse(metric, first.n)
     return MetricResult(
         metric=f"{metric} difference" if second_metric == metric else f"{metric} - {second_metric}",
-        statistic=float(diff),
-        ci_low=float(max(diff - math.sqrt(max(down, 0.0)), -1.0)),
-        ci_high=float(min(diff + math.sqrt(max(up, 0.0)), 1.0)),
+        statistic=diff,
+        ci_low=low,
+        ci_high=high,
         n=first.n,
         n_questions=len(a),
         method=f"{first.model} {metric} minus {second.model} {second_metric}, {_METHOD_TEXT[kind].format(k=k)}; "

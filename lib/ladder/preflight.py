@@ -73,14 +73,19 @@ def looks_local(value: str) -> bool:
     return "/" in value and (paths.ROOT / first).is_dir()
 
 
+def _as_path(value: str) -> Path:
+    """A model value as a path: ``~`` expanded, relative to the project root."""
+    path = Path(value).expanduser()
+    return path if path.is_absolute() else paths.ROOT / path
+
+
 def _check_models(req: StageRequest) -> list[str]:
     problems = []
     for key in MODEL_KEYS.get(req.stage, ()):
         value = str(getattr(req.params, key, "") or "")
         if not value or value.startswith(("@", TINY_PREFIX)):
             continue
-        local = Path(value).expanduser()
-        local = local if local.is_absolute() else paths.ROOT / local
+        local = _as_path(value)
         if local.exists():
             continue
         if looks_local(value):
@@ -101,8 +106,8 @@ def _check_pool(req: StageRequest) -> list[str]:
             f"the synthetic pool holds {pool} problems (synthetic_pool_size {p.synthetic_pool_size} + "
             f"synthetic_drills {p.synthetic_drills} + synthetic_worked {p.synthetic_worked})"
         )
-    elif (p.source, "default" if p.source != "openr1" else p.config) in HUB_POOLS:
-        pool = HUB_POOLS[(p.source, "default" if p.source != "openr1" else p.config)]
+    elif (key := (p.source, p.config if p.source == "openr1" else "default")) in HUB_POOLS:
+        pool = HUB_POOLS[key]
         what = f"{HUB_POOL_NAMES[p.source]} holds {pool:,} problems at most"
     else:
         return []
@@ -115,8 +120,7 @@ def _local_model(value: str) -> Path | None:
     """The folder of a model value that is local, or None (a Hub id, a tiny preset, a reference)."""
     if not value or value.startswith(("@", TINY_PREFIX)):
         return None
-    path = Path(value).expanduser()
-    path = path if path.is_absolute() else paths.ROOT / path
+    path = _as_path(value)
     return path if (path / "config.json").is_file() else None
 
 

@@ -203,6 +203,8 @@ def run_sampling(
         if params.backend == "openai":
             served = params.openai_model or params.model or model_path
             chunks = backend.generate(served, params, requests, pending, progress=bar)
+        elif params.backend == "vllm":  # the engine recorded above is the one that runs
+            chunks = backend.generate(model_path, params, requests, pending, tokenizer, engine, progress=bar)
         else:
             chunks = backend.generate(model_path, params, requests, pending, tokenizer, progress=bar)
         for chunk in chunks:
@@ -213,7 +215,7 @@ def run_sampling(
 
 # Engine arguments that change only how fast rows come (memory), never which rows: left out of the run's identity.
 _ENGINE_THROUGHPUT_ONLY = {"gpu_memory_utilization", "kv_cache_memory_bytes", "max_model_len"}
-ENGINE_FILE = "env.json"
+ENV_FILE = "env.json"  # written by the runner (store.env_info); the stage adds its engine
 
 
 def identity_of_engine(engine: dict) -> dict:
@@ -225,14 +227,14 @@ def identity_of_engine(engine: dict) -> dict:
 def record_engine(output_dir: Path, engine: dict) -> None:
     """Add the engine (name, version, device, every argument) to ``output_dir/env.json``, written by the runner
     before the stage started; ``ladder sample`` outside a run writes a fresh one."""
-    path = output_dir / ENGINE_FILE
+    path = output_dir / ENV_FILE
     env = store.read_json(path) if path.is_file() else store.env_info()
     store.write_json(path, {**env, "engine": engine})
 
 
 def read_engine(output_dir: str | Path) -> dict:
     """The engine a sampling run recorded in its ``env.json`` ({} before it started)."""
-    path = Path(output_dir) / ENGINE_FILE
+    path = Path(output_dir) / ENV_FILE
     return store.read_json(path).get("engine", {}) if path.is_file() else {}
 
 

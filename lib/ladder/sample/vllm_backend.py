@@ -59,10 +59,6 @@ CPU_ENGINE_ARGUMENTS = {
     # the tiny model at 3,700 instead of 5,000 tokens/s (2 cores).
     "enforce_eager": True,
 }
-# One device: the worker runs in this process ("uni", with VLLM_ENABLE_V1_MULTIPROCESSING=0 below) instead of an
-# engine process that spawns a worker process, each importing vLLM again: the engine starts in 2 s instead of 24 s
-# on 2 cores, and no `if __name__ == "__main__":` guard is needed. Several devices (tensor parallel) keep "mp".
-_CPU_EXECUTOR = {1: "uni"}
 # Without chunked prefill a whole prompt must fit one step: tokens per step at least max_model_len, and room
 # for a batch of short prompts at once.
 _CPU_MIN_BATCHED_TOKENS = 8192
@@ -124,7 +120,11 @@ def engine_arguments(model_path: str, params: SampleParams, max_model_len: int, 
         arguments["gpu_memory_utilization"] = params.gpu_memory_utilization
         return arguments
     arguments.update(CPU_ENGINE_ARGUMENTS)
-    arguments["distributed_executor_backend"] = _CPU_EXECUTOR.get(params.tensor_parallel_size, "mp")
+    # One device: the worker runs in this process ("uni", with VLLM_ENABLE_V1_MULTIPROCESSING=0 in the engine's
+    # environment) instead of an engine process that spawns a worker process, each importing vLLM again: the engine
+    # starts in 2 s instead of 24 s on 2 cores, and no `if __name__ == "__main__":` guard is needed. Several devices
+    # (tensor parallel) keep "mp".
+    arguments["distributed_executor_backend"] = "uni" if params.tensor_parallel_size == 1 else "mp"
     arguments["max_num_batched_tokens"] = max(max_model_len, _CPU_MIN_BATCHED_TOKENS)
     if "VLLM_CPU_KVCACHE_SPACE" not in os.environ:
         arguments["kv_cache_memory_bytes"] = kv_cache_bytes(model_path, params, max_model_len)
@@ -137,7 +137,7 @@ def engine_environment(params: SampleParams, device: str) -> dict[str, str]:
         return {}
     env = {
         "VLLM_CPU_OMP_THREADS_BIND": os.environ.get("VLLM_CPU_OMP_THREADS_BIND", _CPU_THREAD_BINDING),
-        "VLLM_ENABLE_V1_MULTIPROCESSING": "0",  # the engine core in this process (see _CPU_EXECUTOR)
+        "VLLM_ENABLE_V1_MULTIPROCESSING": "0",  # the engine core in this process (see engine_arguments)
     }
     if params.cpu_threads:
         env["OMP_NUM_THREADS"] = str(params.cpu_threads)
@@ -269,15 +269,21 @@ def _pending_pairs(chunk, by_key, pending) -> list[tuple[SampleRequest, Generati
 
 
 def generate(
-    model_path: str, params: SampleParams, requests: list[SampleRequest], pending: set, tokenizer, progress=None
+    model_path: str,
+    params: SampleParams,
+    requests: list[SampleRequest],
+    pending: set,
+    tokenizer,
+    engine: dict[str, Any],
+    progress=None,
 ) -> Iterator[list[tuple[SampleRequest, Generation]]]:
-    """Yield the pending requests' results chunk by chunk (all ranks' chunks, in arrival order).
+    """Yield the pending requests' results chunk by chunk (all ranks' chunks, in arrival order), from the engine
+    :func:`engine_info` described (the one the run's identity records).
 
     Chunks are the canonical ``batch_size`` pieces of the full request list, as in the ``hf`` backend: a resumed
     run regenerates the whole chunk a kill interrupted and keeps its missing rows, so every row is generated in
     the company it has in an uninterrupted run (same batch, same arithmetic).
     """
-    engine = engine_info(model_path, params, requests, tokenizer)
     chunks = [c for c in canonical_batches(requests, params.batch_size) if any(r.key in pending for r in c)]
     by_key = {r.key: r for r in requests}
     if params.data_parallel_size == 1:
