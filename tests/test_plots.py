@@ -101,3 +101,29 @@ def test_save_figure_without_a_folder_writes_nothing(tmp_path):
     fig = Figure()
     assert plots.save_figure(fig, None, "x") is None
     assert plots.save_figure(fig, tmp_path / "sub", "x") == tmp_path / "sub" / "x.png"
+
+
+def test_sorted_within_tiers_ranks_each_tier_highest_first_in_the_study_order():
+    values = pd.Series({"a": 0.1, "b": 0.9, "c": 0.5, "d": 0.7, "e": 0.0})
+    tier_of = {"a": "easy", "b": "hard", "c": "easy", "d": "hard", "e": "exh"}
+    ranked = plots.sorted_within_tiers(values, tier_of)
+    assert ranked.index.tolist() == ["c", "a", "b", "d", "e"]
+    assert ranked.tolist() == [0.5, 0.1, 0.9, 0.7, 0.0]
+
+
+def test_ladder_panels_draw_one_panel_per_model_with_the_base_beneath(analysis, tmp_path):
+    fig = plots.plot_ladder_panels(analysis.accuracy, analysis.tier_of, ["base"], ["big", "sft"], out_dir=tmp_path)
+    drawn = [ax for ax in fig.axes if ax.axison]
+    assert [ax.get_title() for ax in drawn] == ["big", "sft"]  # the order asked for; no panel for the base
+    tiers_present = len(set(analysis.tier_of.values()))
+    for ax, model in zip(drawn, ["big", "sft"], strict=True):
+        lines = ax.get_lines()
+        assert len(lines) == 2 * tiers_present  # base and model, one segment per tier
+        base_y = np.concatenate([line.get_ydata() for line in lines[:tiers_present]])
+        model_y = np.concatenate([line.get_ydata() for line in lines[tiers_present:]])
+        expected = plots.sorted_within_tiers(analysis.accuracy[model], analysis.tier_of).to_numpy() * 100
+        assert np.allclose(model_y, expected)
+        assert np.allclose(base_y, plots.sorted_within_tiers(analysis.accuracy["base"], analysis.tier_of) * 100)
+        for line in lines:  # sorted within its tier: never rises
+            assert (np.diff(line.get_ydata()) <= 0).all()
+    assert (tmp_path / "tier_ladder_panels.png").read_bytes().startswith(PNG_MAGIC)

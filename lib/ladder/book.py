@@ -5,7 +5,9 @@ Reads ``runs/<profile>/latest.json`` (written by ``ladder.run``) and builds a st
 * the front page (``ladder.frontpage``): the ladder figure, per model x tier metrics with intervals, the
   findings with their verdicts beside the study's, the compute estimate, links to the notebooks;
 * ``status.html``: every stage's status, wall time, hash and params (behind a disclosure);
-* every executed stage notebook, rendered by mkdocs-jupyter, in a sidebar by experiment, with full-text search.
+* every executed stage notebook, rendered by mkdocs-jupyter, in a sidebar by experiment, with full-text search;
+  the book's copy leaves out the parameters cells (each page has a "Parameters of this run" box instead) and the
+  output of cells tagged ``log`` (:func:`book_notebook`).
 
 The site works from the file system with no network: mkdocs-material's ``offline`` plugin (search included),
 no web fonts, no require.js, and MathJax bundled (``lib/ladder/assets/mathjax``). No page contains an absolute
@@ -14,11 +16,13 @@ project root. When Chromium is installed, the build also saves a screenshot of t
 (``book/<profile>/front_page.png``, ``ladder.browser``). Usage::
 
     ladder book --profile laptop           # also the last step of `make reproduce`
+    ladder book --profile laptop --screenshots docs/images   # and the README's pictures (ladder.browser)
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import re
 import shutil
 import sys
@@ -47,7 +51,20 @@ EXTRA_CSS = """
 .md-typeset details pre { font-size: .65rem; }
 .status-failed { color: #cf222e; font-weight: 600; } .status-blocked { color: #9a6700; font-weight: 600; }
 .status-done { color: #1a7f37; }
+.jp-OutputArea-output { min-width: 0; flex: 1 1 auto; }
+.jp-OutputArea-output table { font-size: .62rem; max-width: 100%; }
+.jp-OutputArea-output table td, .jp-OutputArea-output table th { padding: .15rem .3rem !important; }
+.jp-OutputArea-output table td, .jp-OutputArea-output table th { overflow-wrap: anywhere; }
+.jp-OutputArea-output caption { caption-side: top; text-align: left; font-weight: 600; padding: .2rem 0; }
+.jp-OutputArea-output details.ladder-box { margin: .3rem 0; }
+.jp-OutputArea-output details.ladder-box > summary { cursor: pointer; font-size: .7rem; color: #444; }
+.jp-RenderedMarkdown details > summary { cursor: pointer; }
 """
+# Cells the executed notebook.ipynb keeps and the book leaves out: the parameters cell (its defaults) and papermill's
+# injected-parameters cell (each page shows a "Parameters of this run" box instead, ladder.display.parameters_box).
+# Done on the book's copy: mkdocs-jupyter's remove_tag_config (0.26) honours only the first tag of each list.
+HIDDEN_CELL_TAGS = frozenset({"parameters", "injected-parameters"})
+LOG_TAG = "log"  # a cell whose output is an engine's log lines as it runs: the book shows the cell without them
 
 
 def path_replacements(runs_dir: Path) -> list[tuple[str, str]]:
@@ -68,6 +85,21 @@ def _folder(experiment: str) -> str:
     return PANEL_FOLDER if experiment == PANEL else experiment
 
 
+def book_notebook(text: str) -> str:
+    """The book's copy of an executed notebook (JSON text): without the parameters cells, the outputs of cells
+    tagged ``log`` emptied."""
+    nb = json.loads(text)
+    cells = []
+    for cell in nb["cells"]:
+        tags = set(cell.get("metadata", {}).get("tags", []))
+        if tags & HIDDEN_CELL_TAGS:
+            continue
+        if LOG_TAG in tags and cell.get("outputs"):
+            cell = {**cell, "outputs": []}
+        cells.append(cell)
+    return json.dumps({**nb, "cells": cells}, ensure_ascii=False, indent=1)
+
+
 def _copy_notebooks(run: dict, docs: Path, replacements: list[tuple[str, str]]) -> dict[tuple[str, str], str]:
     """Each finished stage's executed notebook into ``docs/<experiment>/<NN_stage>.ipynb``, paths made relative."""
     pages = {}
@@ -77,7 +109,7 @@ def _copy_notebooks(run: dict, docs: Path, replacements: list[tuple[str, str]]) 
             continue
         page = f"{_folder(r['experiment'])}/{r['notebook']}.ipynb"
         (docs / page).parent.mkdir(parents=True, exist_ok=True)
-        text = relative_paths(executed.read_text(encoding="utf-8"), replacements)
+        text = relative_paths(book_notebook(executed.read_text(encoding="utf-8")), replacements)
         # An absolute path inside JSON text is escaped only for backslashes (Windows); slashes stay as they are.
         (docs / page).write_text(text, encoding="utf-8")
         pages[(r["experiment"], r["stage"])] = page
@@ -118,6 +150,7 @@ def site_config(profile: str, docs: Path, site: Path, nav: list) -> dict:
                     "include_source": False,
                     "include_requirejs": False,
                     "ignore_h1_titles": True,
+                    "no_prompt": True,  # no "In [3]:" column: the outputs get the whole content column
                     # Notebook pages sit one folder down (<experiment>/<stage>.html).
                     "custom_mathjax_url": "../assets/mathjax/tex-svg-ladder.js",
                 }
@@ -185,14 +218,28 @@ def build_book(
 
 def cmd_book(args: argparse.Namespace) -> int:
     try:
-        print(build_book(args.profile))
+        index = build_book(args.profile)
     except FileNotFoundError as exc:
         print(f"ladder book: error: {exc}", file=sys.stderr)
         return 2
+    print(index)
+    if args.screenshots:
+        reason = browser.browser_unavailable()
+        if reason:
+            print(f"ladder book: error: no screenshots: {reason}", file=sys.stderr)
+            return 2
+        for png in browser.save_screenshots(index.parent, Path(args.screenshots)):
+            print(png)
     return 0
 
 
 def add_cli(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("book", help="rebuild book/<profile>/ (an offline site) from the profile's last run")
     p.add_argument("--profile", default="laptop")
+    p.add_argument(
+        "--screenshots",
+        metavar="DIR",
+        help="also save the top (1280x800) of the front page, 20 Train, 50 Tiers and 60 Ablations as DIR/*.png "
+        "(the README's: docs/images)",
+    )
     p.set_defaults(func=cmd_book)

@@ -13,6 +13,7 @@ Usage::
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
@@ -20,6 +21,8 @@ import numpy as np
 import pandas as pd
 import seaborn as sns
 from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
+from matplotlib.patches import Patch
 
 from ladder import benchmarks
 
@@ -104,6 +107,66 @@ def plot_tier_ladder(
     ax.set_title(title)
     ax.legend(fontsize=8, loc="upper right", ncols=2 if lines.shape[1] > 6 else 1, framealpha=0.9)
     save_figure(fig, out_dir, "tier_ladder")
+    return fig
+
+
+def sorted_within_tiers(values: pd.Series, tier_of: Mapping[str, str]) -> pd.Series:
+    """One model's avg@n with the questions of each tier sorted highest first, tiers in the study's order: the
+    order the study draws each of Figure 1's lines in (a position along x is a rank within the tier)."""
+    tiers = benchmarks.tiers_present(tier_of)
+    keyed = sorted((tiers.index(tier_of[q]), -float(v), str(q)) for q, v in values.items())
+    return pd.Series([-v for _, v, _ in keyed], index=[q for *_, q in keyed], dtype=float)
+
+
+def plot_ladder_panels(
+    accuracy: pd.DataFrame,
+    tier_of: Mapping[str, str],
+    base_models: Sequence[str] = (),
+    models: Sequence[str] = (),
+    columns: int = 4,
+    out_dir: str | Path | None = None,
+) -> Figure:
+    """The ladder as small multiples: one panel per model (``models`` present in ``accuracy``, default every model
+    that is not a base), its avg@n per question with the base's beneath it (grey), each line sorted within tiers as
+    the study draws them (one segment per tier), tier bands shaded."""
+    bases = [m for m in base_models if m in accuracy.columns]
+    models = [m for m in models if m in accuracy.columns] or [m for m in accuracy.columns if m not in bases]
+    models = models or list(accuracy.columns)
+    rows, width = math.ceil(len(models) / columns), min(columns, len(models))
+    fig = Figure(figsize=(2.6 * width + 0.6, 1.9 * rows + 0.9), layout="constrained")
+    axes = fig.subplots(rows, width, sharex=True, sharey=True, squeeze=False).ravel()
+    order = sorted_within_tiers(accuracy.iloc[:, 0], tier_of).index.tolist()  # the tiers' runs along x
+    segments = [[i for i, q in enumerate(order) if tier_of[q] == t] for t in benchmarks.tiers_present(tier_of)]
+
+    def draw(ax, values: pd.Series, **style) -> None:
+        y = sorted_within_tiers(values, tier_of).to_numpy() * 100
+        for run in segments:
+            ax.plot(run, y[run], **style)
+
+    for ax, model in zip(axes, models, strict=False):
+        _tier_bands(ax, order, tier_of)
+        for base in bases:
+            draw(ax, accuracy[base], color="#888888", lw=1.2)
+        draw(ax, accuracy[model], color="#1f4e9c", lw=1.6, marker="o", ms=2)
+        ax.set_title(str(model), fontsize=9)
+        ax.set_xlim(-0.5, len(order) - 0.5)
+        ax.set_ylim(-3, 103)
+        ax.set_xticks([])
+    for ax in axes[len(models) :]:
+        ax.set_axis_off()
+    for ax in axes[::width]:
+        ax.set_ylabel("avg@n (%)", fontsize=8)
+    handles = [
+        *(
+            Patch(color=TIER_COLORS.get(t, "#999999"), alpha=0.3, label=TIER_LABELS.get(t, t))
+            for t in benchmarks.tiers_present(tier_of)
+        ),
+        Line2D([], [], color="#1f4e9c", lw=1.6, label="the panel's model"),
+        *([Line2D([], [], color="#888888", lw=1.2, label="base: " + ", ".join(bases))] if bases else []),
+    ]
+    fig.legend(handles=handles, loc="outside lower center", ncols=len(handles), fontsize=8, frameon=False)
+    fig.suptitle("Each model against the base, questions sorted within tiers", fontsize=10)
+    save_figure(fig, out_dir, "tier_ladder_panels")
     return fig
 
 
