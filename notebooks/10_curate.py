@@ -11,12 +11,6 @@
 
 # %% [markdown]
 # # 10 Curate: the SFT dataset and its card
-#
-# Reads trajectories from OpenR1-Math-220k, s1K or s1K-1.1 (Hugging Face hub, or `local_path`) and the
-# benchmarks to decontaminate against; writes into `output_dir`: `dataset.parquet` (column `messages`,
-# user problem + assistant `<think>` trace and answer), `manifest.json` (params, source revision, rows
-# after each filter, token-length statistics, content hash), `selection.parquet`, `pool_lengths.parquet`,
-# `decontamination.parquet` and `lengths.png`.
 
 # %% tags=["parameters"]
 output_dir: str = "runs/scratch/10_curate"  # injected by the runner
@@ -48,49 +42,61 @@ synthetic_drills: int = 0  # source synthetic: arithmetic drill conversations ad
 synthetic_worked: int = 0  # source synthetic: worked solutions on request (latent skill)
 
 # %%
+from ladder import display
 from ladder.curate import CurateParams, card, curate_stage
 from ladder.params import from_namespace
 
 params = from_namespace(CurateParams, globals())
-params
+display.parameters_box(params, output_dir)
+
+# %% [markdown]
+# ## The dataset card
+
+# %%
+result = curate_stage(params, output_dir)
+display.table(card.source_table(result))
+
+# %% [markdown]
+# ## Categories: pool and dataset
+
+# %%
+display.table(card.category_table(result))
+
+# %% [markdown]
+# ## Trajectory length against the pool
+
+# %%
+fig = card.plot_lengths(result)
+
+# %%
+display.table(card.token_length_table(result))
 
 # %% [markdown]
 # ## Filters: rows left after each step
 # Problems (or generations) left after each filter, in order; `dropped` is the change from the step above.
 
 # %%
-result = curate_stage(params, output_dir)
-result.filters
-
-# %% [markdown]
-# ## Source
-
-# %%
-card.source_table(result)
-
-# %% [markdown]
-# ## Categories: pool and dataset
-
-# %%
-card.category_table(result)
-
-# %% [markdown]
-# ## Trajectory length against the pool
-
-# %%
-card.token_length_table(result)
-
-# %%
-fig = card.plot_lengths(result)
+display.table(result.filters)
 
 # %% [markdown]
 # ## What decontamination removed
 
 # %%
-card.decontamination_table(result)
+display.table(card.decontamination_table(result))
 
 # %% [markdown]
 # ## Examples
 
 # %%
-card.example_table(result)
+display.table(card.example_table(result))
+
+# %% [markdown]
+# <details><summary>Files</summary>
+#
+# **Reads** trajectories from OpenR1-Math-220k, s1K or s1K-1.1 (Hugging Face hub, or `local_path`) and the
+# benchmarks to decontaminate against. **Writes** into `output_dir`: `dataset.parquet` (column `messages`,
+# user problem + assistant `<think>` trace and answer), `manifest.json` (params, source revision, rows
+# after each filter, token-length statistics, content hash), `selection.parquet`, `pool_lengths.parquet`,
+# `decontamination.parquet` and `lengths.png`.
+#
+# </details>

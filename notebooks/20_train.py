@@ -15,19 +15,6 @@
 
 # %% [markdown]
 # # 20 Train: fine-tune the base model on the curated trajectories (the study's SFT recipe)
-#
-# **Reads** `input_dir/dataset.parquet` (column `messages`, written by the curate stage) and the base model
-# `model` (hub id or local path).
-# **Writes** `output_dir/model/` (HF checkpoint + tokenizer), `train_log.jsonl` (loss, learning rate per step),
-# `train_report.json` (tokens seen, padding waste, tokens/s, steps, where it resumed from),
-# `checkpoints/` (every `save_steps`; a re-run into the same folder resumes from the last complete one) and
-# `training_curves.png`.
-#
-# Recipe (the defaults): full fine-tune with TRL's `SFTTrainer`, lr 1e-5, cosine schedule, 5% warmup, weight
-# decay 1e-4, Adam betas (0.9, 0.95), effective batch 32 (= per-device batch x accumulation x processes),
-# 5 epochs, 32,768 tokens, bf16 where the GPU supports it, gradient checkpointing. The loss covers the assistant
-# response only, its end-of-turn token included, so the model learns to stop. With `num_processes` or
-# `num_nodes` above 1, or `distributed` set, training runs under `accelerate launch` (FSDP or DeepSpeed ZeRO-3).
 
 # %% tags=["parameters"]
 output_dir: str = "runs/scratch/20_train"  # injected by the runner
@@ -70,29 +57,31 @@ example_max_new_tokens: int = 256  # generation budget of those examples
 
 # %%
 # %matplotlib inline
-from ladder import train
+from ladder import display, train
 from ladder.params import from_namespace
 
 params = from_namespace(train.TrainParams, globals())
-params
-
-# %% [markdown]
-# ## Train
-# Checks the data first (assistant turns present, no conversation longer than `max_length` unless
-# `truncation`), then trains, resuming from the last complete checkpoint if a previous run was cut short.
-# The report: steps, `resumed_from_step`, `tokens_seen` (real tokens, padding excluded), `padding_waste`
-# (share of padded positions in the batches of this run), `tokens_per_s`, the loss mode.
-
-# %%
-report = train.train_stage(params, input_dir, output_dir)
-train.report_table(report)
+display.parameters_box(params, output_dir)
 
 # %% [markdown]
 # ## Loss and learning rate
-# Loss over the assistant tokens per optimizer step, and the schedule (linear warmup, then cosine decay).
 
 # %%
+report = train.train_stage(params, input_dir, output_dir)
 train.plot_training_curves(output_dir)
+
+# %% [markdown]
+# Loss over the assistant tokens per optimizer step, and the schedule (linear warmup, then cosine decay). The stage
+# checks the data first (assistant turns present, no conversation longer than `max_length` unless `truncation`),
+# then trains, resuming from the last complete checkpoint if a previous run was cut short.
+
+# %% [markdown]
+# ## The run
+# Steps, `resumed_from_step`, `tokens_seen` (real tokens, padding excluded), `padding_waste` (share of padded
+# positions in the batches of this run), `tokens_per_s`, the loss mode.
+
+# %%
+display.record(report, source="train_report.json")
 
 # %% [markdown]
 # ## Example generations
@@ -100,4 +89,26 @@ train.plot_training_curves(output_dir)
 # `stopped`: the model ended its turn with the end-of-turn token before the budget ran out.
 
 # %%
-train.example_generations(output_dir, input_dir, params.example_generations, params.example_max_new_tokens)
+display.table(
+    train.example_generations(output_dir, input_dir, params.example_generations, params.example_max_new_tokens)
+)
+
+# %% [markdown]
+# ## The recipe
+# The defaults: full fine-tune with TRL's `SFTTrainer`, lr 1e-5, cosine schedule, 5% warmup, weight decay 1e-4,
+# Adam betas (0.9, 0.95), effective batch 32 (= per-device batch x accumulation x processes), 5 epochs, 32,768
+# tokens, bf16 where the GPU supports it, gradient checkpointing. The loss covers the assistant response only, its
+# end-of-turn token included, so the model learns to stop. With `num_processes` or `num_nodes` above 1, or
+# `distributed` set, training runs under `accelerate launch` (FSDP or DeepSpeed ZeRO-3). The values of this run
+# are in the parameters box at the top.
+#
+# <details><summary>Files</summary>
+#
+# **Reads** `input_dir/dataset.parquet` (column `messages`, written by the curate stage) and the base model
+# `model` (hub id or local path).
+# **Writes** `output_dir/model/` (HF checkpoint + tokenizer), `train_log.jsonl` (loss, learning rate per step),
+# `train_report.json` (tokens seen, padding waste, tokens/s, steps, where it resumed from),
+# `checkpoints/` (every `save_steps`; a re-run into the same folder resumes from the last complete one) and
+# `training_curves.png`.
+#
+# </details>

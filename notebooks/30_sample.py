@@ -15,16 +15,6 @@
 
 # %% [markdown]
 # # 30 Sample: n responses per benchmark question from one model
-#
-# **Reads** the trained model in `input_dir/model/` when a train stage precedes, else `model` (hub id or local
-# path), and the benchmark questions (`benchmark`, or the local file `benchmark_path`).
-# **Writes** `output_dir/samples.parquet` (one row per question x sample, schema `ladder.schema.SAMPLE_COLUMNS`:
-# response, n_tokens, finish_reason, seed, settings), `request.json` (what this run is), `samples.jsonl`
-# (rows as they were produced; a re-run into the same folder resumes from it) and `token_lengths.png`.
-#
-# Each (question, sample) has its own seed, derived from (`seed`, question id, sample index), so a resumed run
-# produces the rows of an uninterrupted one. A sample that hit `max_new_tokens` has `finish_reason` "length":
-# the grade stage scores it as truncated, never as a finished answer.
 
 # %% tags=["parameters"]
 output_dir: str = "runs/scratch/30_sample"  # injected by the runner
@@ -62,20 +52,31 @@ max_retries: int = 5  # openai: retries per request (exponential backoff) on tim
 request_timeout_s: float = 600.0  # openai: seconds before one request is abandoned (then retried)
 
 # %%
-from ladder import sample
+from ladder import display, sample
 from ladder.params import from_namespace
 
 params = from_namespace(sample.SampleParams, globals())
-params
+display.parameters_box(params, output_dir)
 
 # %% [markdown]
-# ## Sample
-# Resumes from `samples.jsonl` when this folder holds the same request; refuses a folder sampled with other
-# settings. Returns every row, in question order, samples 0..n-1.
+# ## Lengths and truncation
+
+# %% tags=["log"]
+samples = sample.sample_stage(params, input_dir, output_dir, experiment)
 
 # %%
-samples = sample.sample_stage(params, input_dir, output_dir, experiment)
-samples.head()
+display.table(sample.truncation_table(samples))
+
+# %%
+sample.token_length_figure(samples, out_dir=output_dir)
+
+# %% [markdown]
+# Generated tokens per sample, stacked by how the sample ended (an unclosed think block counts as unfinished); bars
+# at the dashed line are truncated. `truncated`: the share of samples that hit `max_new_tokens`; `unfinished`: they
+# stopped inside a `<think>` block that never closed (the grade stage scores both as cut), with a 95% Wilson
+# interval. A high rate means the budget, not the model, decides many answers: raise `max_new_tokens` before
+# reading accuracies. The stage resumes from `samples.jsonl` when this folder holds the same request and refuses a
+# folder sampled with other settings (the engine's log is in `notebook.ipynb`).
 
 # %% [markdown]
 # ## What was sampled
@@ -83,7 +84,7 @@ samples.head()
 # sampling settings, questions and samples per question.
 
 # %%
-sample.settings_table(samples)
+display.table(sample.settings_table(samples))
 
 # %% [markdown]
 # ## Engine
@@ -91,29 +92,26 @@ sample.settings_table(samples)
 # (vLLM on a CPU gets the settings that make per-request seeds safe; see `ladder.sample.vllm_backend`).
 
 # %%
-sample.engine_table(sample.read_engine(output_dir))
-
-# %% [markdown]
-# ## Truncation
-# Share of samples that hit `max_new_tokens` (`truncated`) or stopped inside a `<think>` block that never closed
-# (`unfinished`; the grade stage scores both as cut), with a 95% Wilson interval, and generated-token statistics.
-# A high rate means the budget, not the model, decides many answers: raise `max_new_tokens` before reading
-# accuracies.
-
-# %%
-sample.truncation_table(samples)
-
-# %% [markdown]
-# ## Token lengths
-# Generated tokens per sample; stacked by how the sample ended (an unclosed think block counts as unfinished).
-# Bars at the dashed line are truncated.
-
-# %%
-sample.token_length_figure(samples, out_dir=output_dir)
+display.table(sample.engine_table(sample.read_engine(output_dir)))
 
 # %% [markdown]
 # ## Examples
 # Sample 0 of the first questions, responses shortened for display (the full text is in `samples.parquet`).
 
 # %%
-sample.examples_table(samples, k=3)
+display.table(sample.examples_table(samples, k=3))
+
+# %% [markdown]
+# <details><summary>Files</summary>
+#
+# **Reads** the trained model in `input_dir/model/` when a train stage precedes, else `model` (hub id or local
+# path), and the benchmark questions (`benchmark`, or the local file `benchmark_path`).
+# **Writes** `output_dir/samples.parquet` (one row per question x sample, schema `ladder.schema.SAMPLE_COLUMNS`:
+# response, n_tokens, finish_reason, seed, settings), `request.json` (what this run is), `samples.jsonl`
+# (rows as they were produced; a re-run into the same folder resumes from it) and `token_lengths.png`.
+#
+# Each (question, sample) has its own seed, derived from (`seed`, question id, sample index), so a resumed run
+# produces the rows of an uninterrupted one. A sample that hit `max_new_tokens` has `finish_reason` "length":
+# the grade stage scores it as truncated, never as a finished answer.
+#
+# </details>

@@ -15,19 +15,6 @@
 
 # %% [markdown]
 # # 40 Grade: extract each sample's answer and decide whether it is correct
-#
-# **Reads** `input_dir/samples.parquet` (the sample stage's output), or, when no sample stage precedes
-# (`input_dir` is ""), the result files named in `inputs` (lm-evaluation-harness sample logs, lighteval details,
-# SkyThought results or our own samples), ingested with their questions mapped onto canonical ids.
-# **Writes** `output_dir/graded.parquet`: the samples plus `extracted_answer`, `correct`, `grader`, `reason`,
-# `truncated`, `unfinished` (schema `ladder.schema.GRADED_COLUMNS`).
-#
-# Rules: the last `\boxed{}` / `\fbox{}`, else the last "Answer:" line, else the last bold number; the AIME
-# integer rule when gold and answer are integers, Math-Verify (with a per-sample timeout) otherwise; samples cut
-# at the token limit (`finish_reason == "length"`) are incorrect with reason `truncated`. A response whose
-# `<think>` block never closes has no final answer either (the only trace of a cut in lm-eval logs, which record
-# no finish reason): flagged `unfinished` and, unless `unfinished_think` is `last_answer`, incorrect with reason
-# `unfinished`. An LLM judge is off unless `judge` names one.
 
 # %% tags=["parameters"]
 output_dir: str = "runs/scratch/40_grade"  # injected by the runner
@@ -48,30 +35,24 @@ examples_per_reason: int = 2  # examples shown per reason in the notebook
 seed: int = 0  # seed for choosing cross-checked samples and examples
 
 # %%
-from ladder import grade
+from ladder import display, grade
 from ladder.params import from_namespace
 
 params = from_namespace(grade.GradeParams, globals())
-params
+display.parameters_box(params, output_dir)
 
 # %% [markdown]
-# ## Grade every sample
-# Writes `graded.parquet`; its first rows below.
+# ## Grading outcomes: which rule decided, and why
 
 # %%
 graded = grade.grade_stage(params, input_dir, output_dir, experiment)
-grade.preview(graded)
+display.table(grade.reason_counts(graded))
 
 # %% [markdown]
-# ## Verdicts per model: which rule decided, and why
 # `grader`: `aime_int` (integer comparison), `math_verify`, `judge`, `none` (nothing to compare).
 # `reason`: `ok`, `wrong`, `no_answer` (no final answer found), `truncated`, `unfinished` (think block never
 # closed), `unparsable`, `timeout`, `error`.
-
-# %%
-grade.reason_counts(graded)
-
-# %% [markdown]
+#
 # ## Truncation and extraction failures
 # Shares of each model's samples. `truncated_or_unfinished`: the truncation rate, cut at the token limit
 # (`truncated`) or with a `<think>` block never closed (`unfinished`), each also shown apart;
@@ -81,7 +62,7 @@ grade.reason_counts(graded)
 # only found inside a `<think>` block.
 
 # %%
-grade.truncation_summary(graded)
+display.table(grade.truncation_summary(graded))
 
 # %% [markdown]
 # ## Unclosed think blocks: what the `unfinished_think` rule changes
@@ -90,7 +71,7 @@ grade.truncation_summary(graded)
 # the default, and `last_answer`) and the change. This run used the rule in `unfinished_think`.
 
 # %%
-grade.unfinished_summary(graded)
+display.table(grade.unfinished_summary(graded))
 
 # %% [markdown]
 # ## Where graders disagree
@@ -99,11 +80,35 @@ grade.unfinished_summary(graded)
 # disagreement.
 
 # %%
-grade.grader_disagreements(graded)
+display.table(grade.grader_disagreements(graded))
+
+# %% [markdown]
+# ## The first graded rows
+
+# %%
+display.table(grade.preview(graded))
 
 # %% [markdown]
 # ## Examples per reason
 # The end of a few responses per reason (seeded), to check the rules by eye.
 
 # %%
-grade.grade_examples(graded, per_reason=params.examples_per_reason, seed=params.seed)
+display.table(grade.grade_examples(graded, per_reason=params.examples_per_reason, seed=params.seed))
+
+# %% [markdown]
+# <details><summary>Files</summary>
+#
+# **Reads** `input_dir/samples.parquet` (the sample stage's output), or, when no sample stage precedes
+# (`input_dir` is ""), the result files named in `inputs` (lm-evaluation-harness sample logs, lighteval details,
+# SkyThought results or our own samples), ingested with their questions mapped onto canonical ids.
+# **Writes** `output_dir/graded.parquet`: the samples plus `extracted_answer`, `correct`, `grader`, `reason`,
+# `truncated`, `unfinished` (schema `ladder.schema.GRADED_COLUMNS`).
+#
+# Rules: the last `\boxed{}` / `\fbox{}`, else the last "Answer:" line, else the last bold number; the AIME
+# integer rule when gold and answer are integers, Math-Verify (with a per-sample timeout) otherwise; samples cut
+# at the token limit (`finish_reason == "length"`) are incorrect with reason `truncated`. A response whose
+# `<think>` block never closes has no final answer either (the only trace of a cut in lm-eval logs, which record
+# no finish reason): flagged `unfinished` and, unless `unfinished_think` is `last_answer`, incorrect with reason
+# `unfinished`. An LLM judge is off unless `judge` names one.
+#
+# </details>

@@ -15,24 +15,6 @@
 
 # %% [markdown]
 # # 50 Tiers: which questions each model solves, how reliably, and in which tier
-#
-# **Reads** every experiment's graded samples (`inputs[experiment]["grade"]/graded.parquet`) and any
-# `graded_files` (results graded elsewhere, e.g. `ladder ingest` + `ladder grade` on lm-eval sample logs).
-# **Writes** into `output_dir`: `questions.csv` (one row per question: the study's tier, the rule-based tier,
-# IRT difficulty with CI, per-model accuracy), `tiers.csv` (one row per model x tier: avg@n, cov@n, cov@k,
-# unbiased pass@k, maj@n with CIs), `sft_vs_base.csv` (each SFT model minus each base model per tier, with paired
-# CIs), the side tables (`tier_comparison.csv`, `irt_models.csv`, `consistency*.csv`, `question_accuracy.csv`,
-# `study_tier_means.csv`: this run vs the study) and the figures as PNG.
-#
-# cov@k is the study's coverage (any of the *first* k samples correct); pass@k is the unbiased estimator
-# 1 - C(n-c, k)/C(n, k).
-#
-# **What the CIs are about.** A tier's questions are taken as a sample of questions like them, and each
-# question's n answers as a sample of the model's answers: a CI is for the model's expected score on such
-# questions, both sources of noise included (not only the sampling noise on these exact questions). Method: a
-# Wilson interval over questions with the effective sample size (`ladder.metrics.mean_interval`); its 95%
-# covers 93-97% of the time on simulated panels of 12 and 30 questions with n = 8 (`ladder.coverage`,
-# `make bench`). A tier of 4 questions gets a wide interval, as it should.
 
 # %% tags=["parameters"]
 output_dir: str = "runs/tiers"  # runner: folder this stage writes into
@@ -64,41 +46,56 @@ missing_role_models: str = "error"  # a role model not in the panel: stop, or le
 
 # %%
 # %matplotlib inline
-from ladder import findings, plots, tiers
+from ladder import display, findings, plots, tiers
 from ladder.params import from_namespace
 
 params = from_namespace(tiers.TiersParams, globals())
-params
+display.parameters_box(params, output_dir)
 
 # %% [markdown]
-# ## The panel
-# One row per model: questions, samples per question (n_min = n_max, or the analysis stops), accuracy.
+# ## Per model and tier: avg@n with its 95% CI
 
 # %%
 graded = tiers.load_panel(inputs, params.graded_files)
-
-# %%
-tiers.panel_summary(graded)
-
-# %% [markdown]
-# ## Per question
-# The study's tier, the rule-based tier on this panel, IRT difficulty (logits, with CI) and each model's avg@n.
-
-# %%
 analysis = tiers.analyse_panel(graded, params)
-analysis.questions
+display.tier_grid(analysis.tiers, "avg@n")
 
 # %% [markdown]
-# Notes: anything the analysis had to decide (truncated samples per question, skipped rule-based tiering).
+# ## The ladder
+# The study's Figure 1 (right): avg@n per question, sorted within tiers; a line that stays high further to the
+# right solves harder questions. Below it, the same lines one model at a time, each against the base.
 
 # %%
-analysis.notes
+plots.plot_tier_ladder(analysis.accuracy, analysis.tier_of, analysis.line_groups, out_dir=output_dir)
+
+# %%
+plots.plot_ladder_panels(
+    analysis.accuracy,
+    analysis.tier_of,
+    params.base_models,
+    params.sft_models + params.reference_models,
+    out_dir=output_dir,
+)
 
 # %% [markdown]
-# ## Per model and tier, with CIs
+# ## Potential: cov@n per model and tier
+# Any of the first n samples correct: what a model *can* solve, beside avg@n (how reliably it does).
 
 # %%
-analysis.tiers
+display.tier_grid(analysis.tiers, "cov@n")
+
+# %% [markdown]
+# **What the CIs are about.** A tier's questions are taken as a sample of questions like them, and each
+# question's n answers as a sample of the model's answers: a CI is for the model's expected score on such
+# questions, both sources of noise included (not only the sampling noise on these exact questions). Method: a
+# Wilson interval over questions with the effective sample size (`ladder.metrics.mean_interval`); its 95%
+# covers 93-97% of the time on simulated panels of 12 and 30 questions with n = 8 (`ladder.coverage`,
+# `make bench`). A tier of 4 questions gets a wide interval, as it should. cov@k is the study's coverage (any of
+# the *first* k samples correct); pass@k is the unbiased estimator 1 - C(n-c, k)/C(n, k). Every metric with its CI,
+# per model and tier (`tiers.csv`):
+
+# %%
+display.table(analysis.tiers, source="tiers.csv")
 
 # %% [markdown]
 # ## What SFT changed: SFT minus base, per tier
@@ -107,7 +104,29 @@ analysis.tiers
 # above 0 says SFT unlocked questions of that tier.
 
 # %%
-analysis.sft_vs_base
+display.table(analysis.sft_vs_base, percent_columns=["first_value", "second_value", "difference"])
+
+# %% [markdown]
+# ## Per question
+# Each model's avg@n per question, questions sorted within tiers; the table beneath has the study's tier, the
+# rule-based tier on this panel and IRT difficulty (logits, with CI).
+
+# %%
+plots.plot_accuracy_heatmap(analysis.accuracy, analysis.tier_of, out_dir=output_dir)
+
+# %%
+display.table(analysis.questions, source="questions.csv")
+
+# %% [markdown]
+# ## The panel
+# One row per model: questions, samples per question (n_min = n_max, or the analysis stops), accuracy. Notes:
+# anything the analysis had to decide (truncated samples per question, skipped rule-based tiering).
+
+# %%
+display.table(tiers.panel_summary(graded))
+
+# %%
+display.notes(analysis.notes)
 
 # %% [markdown]
 # ## Calibration: does the panel span the ladder?
@@ -116,7 +135,7 @@ analysis.sft_vs_base
 # every model below 10% on Exh; the check column says whether this panel does too.
 
 # %%
-tiers.calibration(analysis)
+display.table(tiers.calibration(analysis))
 
 # %% [markdown]
 # ## This run vs the study
@@ -125,7 +144,9 @@ tiers.calibration(analysis)
 # minus the study) and the CI of this run's value. A group this run does not have says so.
 
 # %%
-findings.tiers_vs_study(graded, analysis, out_dir=output_dir)
+display.table(
+    findings.tiers_vs_study(graded, analysis, out_dir=output_dir), percent_columns=["study", "this_run", "difference"]
+)
 
 # %% [markdown]
 # ## Rules vs the study's lists
@@ -136,50 +157,54 @@ findings.tiers_vs_study(graded, analysis, out_dir=output_dir)
 # ids 62 and 89 to Hard.
 
 # %%
-tiers.disagreements(analysis.comparison)
+display.table(tiers.disagreements(analysis.comparison))
 
 # %% [markdown]
 # ## IRT: model abilities
 # The same fit as the per-question difficulties above.
 
 # %%
-analysis.irt.models
+display.table(analysis.irt.models)
+
+# %%
+plots.plot_irt_difficulty(analysis.questions, analysis.tier_of, out_dir=output_dir)
 
 # %% [markdown]
 # ## Ladder consistency
 # When a model solves a harder question, does it also solve the easier ones?
 
 # %%
-analysis.consistency.summary
+display.table(analysis.consistency.summary)
 
 # %%
-analysis.consistency.per_model
+display.table(analysis.consistency.per_model)
 
 # %% [markdown]
-# ## Figures
-# The study's Figure 1 (right): avg@n per question, sorted within tiers.
-
-# %%
-plots.plot_tier_ladder(analysis.accuracy, analysis.tier_of, analysis.line_groups, out_dir=output_dir)
-
-# %%
-plots.plot_accuracy_heatmap(analysis.accuracy, analysis.tier_of, out_dir=output_dir)
-
-# %%
-plots.plot_tier_accuracy(analysis.tiers, out_dir=output_dir)
-
-# %% [markdown]
+# ## Per-tier bars and potential vs stability
 # Potential (cov@n) against stability (avg@n): points far above the diagonal are questions a model can solve
 # but does not solve reliably.
 
 # %%
-plots.plot_potential_vs_stability(analysis.tiers, out_dir=output_dir)
+plots.plot_tier_accuracy(analysis.tiers, out_dir=output_dir)
 
 # %%
-plots.plot_irt_difficulty(analysis.questions, analysis.tier_of, out_dir=output_dir)
+plots.plot_potential_vs_stability(analysis.tiers, out_dir=output_dir)
 
 # %% [markdown]
 # ## Files written
 
 # %%
-tiers.save_tier_tables(analysis, output_dir)
+display.files_written(tiers.save_tier_tables(analysis, output_dir))
+
+# %% [markdown]
+# <details><summary>Files</summary>
+#
+# **Reads** every experiment's graded samples (`inputs[experiment]["grade"]/graded.parquet`) and any
+# `graded_files` (results graded elsewhere, e.g. `ladder ingest` + `ladder grade` on lm-eval sample logs).
+# **Writes** into `output_dir`: `questions.csv` (one row per question: the study's tier, the rule-based tier,
+# IRT difficulty with CI, per-model accuracy), `tiers.csv` (one row per model x tier: avg@n, cov@n, cov@k,
+# unbiased pass@k, maj@n with CIs), `sft_vs_base.csv` (each SFT model minus each base model per tier, with paired
+# CIs), the side tables (`tier_comparison.csv`, `irt_models.csv`, `consistency*.csv`, `question_accuracy.csv`,
+# `study_tier_means.csv`: this run vs the study) and the figures as PNG.
+#
+# </details>

@@ -15,25 +15,6 @@
 
 # %% [markdown]
 # # 55 Strategies: do SFT models solve the way the reference does, and does any find the Exh strategy?
-#
-# The study's finding 6: Exh questions need an unconventional strategy, and SFT models converge on the same
-# strategies as R1 (an LLM judged their similarity 4-5 of 5 on Medium). This stage measures it three ways, side
-# by side:
-#
-# - **exact** (the synthetic mini-ladder only): the sequence of operations each trace performs, parsed from its
-#   text and compared with the true chain; ground truth for the other two;
-# - **proxy**: cosine similarity of the reasoning traces' MiniLM sentence embeddings. A *proxy*: it also sees
-#   wording, so two traces of one strategy in different styles look less alike than they are;
-# - **judge** (when `judge` names one): an LLM behind any OpenAI-compatible server rates two solutions' strategy
-#   similarity 1-5 with a reason. A verdict that does not parse is recorded as such and left out, never guessed;
-#   verdicts are cached per pair, judge model and prompt, so a killed run resumes.
-#
-# **Reads** the tiers stage's panel (`inputs[experiment]["grade"]/graded.parquet` and its `graded_files`), tiers
-# (`questions.csv`) and roles (`params.json`). **Writes** into `output_dir`: `strategy_by_tier.csv` (per measure,
-# model and tier: similarity to the reference with CI, share of pairs with the reference's strategy, within-model
-# diversity, avg@n and cov@n), `diversity_vs_coverage.csv`, `measure_agreement.csv`, `exh_strategy_match.csv`,
-# `sample_strategies.csv` (each sample's exact strategy beside the true chain), `pairs.parquet` (every compared pair
-# with its measures and verdicts) and the figures as PNG. The ablations stage reads these for finding 6.
 
 # %% tags=["parameters"]
 output_dir: str = "runs/strategies"  # runner: folder this stage writes into
@@ -62,11 +43,45 @@ cache_dir: str = ""  # embedding and judge caches; empty: runs/_cache/strategies
 
 # %%
 # %matplotlib inline
-from ladder import strategies
+from ladder import display, strategies
 from ladder.params import from_namespace
 
 params = from_namespace(strategies.StrategiesParams, globals())
-params
+display.parameters_box(params, output_dir)
+
+# %% [markdown]
+# ## Similarity to the reference, per tier
+
+# %%
+data = strategies.load_strategy_inputs(inputs, params)
+analysis = strategies.analyse_strategies(data, params)
+strategies.plot_similarity_by_tier(analysis, out_dir=output_dir)
+
+# %% [markdown]
+# The study's finding 6: Exh questions need an unconventional strategy, and SFT models converge on the same
+# strategies as R1 (an LLM judged their similarity 4-5 of 5 on Medium). Measured three ways, side by side:
+#
+# - **exact** (the synthetic mini-ladder only): the sequence of operations each trace performs, parsed from its
+#   text and compared with the true chain; ground truth for the other two;
+# - **proxy**: cosine similarity of the reasoning traces' MiniLM sentence embeddings. A *proxy*: it also sees
+#   wording, so two traces of one strategy in different styles look less alike than they are;
+# - **judge** (when `judge` names one): an LLM behind any OpenAI-compatible server rates two solutions' strategy
+#   similarity 1-5 with a reason. A verdict that does not parse is recorded as such and left out, never guessed;
+#   verdicts are cached per pair, judge model and prompt, so a killed run resumes.
+#
+# Mean over questions of each model's similarity to the reference (exact and proxy 0-1, judge 1-5) with its CI;
+# `exact: same strategy`: samples with the reference's very operations.
+
+# %%
+display.table(strategies.side_by_side(analysis), source="strategy_by_tier.csv")
+
+# %% [markdown]
+# The whole table (`strategy_by_tier.csv`): also `same_share` (pairs with the reference's very strategy; judge: a
+# score of at least `match_score`), `diversity` (1 - similarity of a model's own samples to each other, 0-1),
+# `distinct_strategies` (different exact strategies among a question's samples), avg@n and cov@n.
+
+# %%
+display.table(analysis.by_tier, source="strategy_by_tier.csv")
 
 # %% [markdown]
 # ## What is compared
@@ -76,8 +91,7 @@ params
 # SFT data teaches).
 
 # %%
-data = strategies.load_strategy_inputs(inputs, params)
-data.notes
+display.notes(data.notes)
 
 # %% [markdown]
 # ## Exact strategies (synthetic mini-ladder)
@@ -85,27 +99,7 @@ data.notes
 # chain (`?`: a step line whose equation could not be read). Every sample's are in `sample_strategies.csv`.
 
 # %%
-analysis = strategies.analyse_strategies(data, params)
-strategies.strategy_examples(analysis)
-
-# %% [markdown]
-# ## Similarity to the reference, per tier, the measures side by side
-# Mean over questions of each model's similarity to the reference (exact and proxy 0-1, judge 1-5) with its CI;
-# `exact: same strategy`: samples with the reference's very operations.
-
-# %%
-strategies.side_by_side(analysis)
-
-# %% [markdown]
-# The whole table (`strategy_by_tier.csv`): also `same_share` (pairs with the reference's very strategy; judge: a
-# score of at least `match_score`), `diversity` (1 - similarity of a model's own samples to each other, 0-1),
-# `distinct_strategies` (different exact strategies among a question's samples), avg@n and cov@n.
-
-# %%
-analysis.by_tier
-
-# %%
-strategies.plot_similarity_by_tier(analysis, out_dir=output_dir)
+display.table(strategies.strategy_examples(analysis))
 
 # %% [markdown]
 # ## Do the measures agree?
@@ -114,7 +108,7 @@ strategies.plot_similarity_by_tier(analysis, out_dir=output_dir)
 # how far the proxy (and the judge) can be trusted where no ground truth exists.
 
 # %%
-analysis.agreement
+display.table(analysis.agreement)
 
 # %%
 strategies.plot_proxy_vs_exact(analysis, out_dir=output_dir)
@@ -125,7 +119,7 @@ strategies.plot_proxy_vs_exact(analysis, out_dir=output_dir)
 # cells (a question's diversity against whether any sample solved it).
 
 # %%
-analysis.diversity
+display.table(analysis.diversity)
 
 # %%
 strategies.plot_diversity_vs_coverage(analysis, out_dir=output_dir)
@@ -137,16 +131,28 @@ strategies.plot_diversity_vs_coverage(analysis, out_dir=output_dir)
 # judge can hold a sample against), with the proxy's mean similarity to it beside.
 
 # %%
-strategies.exh_summary(analysis)
+display.table(strategies.exh_summary(analysis))
 
 # %% [markdown]
 # Notes: anything the analysis had to decide.
 
 # %%
-analysis.notes
+display.notes(analysis.notes)
 
 # %% [markdown]
 # ## Files written
 
 # %%
-strategies.save_strategy_tables(analysis, output_dir)
+display.files_written(strategies.save_strategy_tables(analysis, output_dir))
+
+# %% [markdown]
+# <details><summary>Files</summary>
+#
+# **Reads** the tiers stage's panel (`inputs[experiment]["grade"]/graded.parquet` and its `graded_files`), tiers
+# (`questions.csv`) and roles (`params.json`). **Writes** into `output_dir`: `strategy_by_tier.csv` (per measure,
+# model and tier: similarity to the reference with CI, share of pairs with the reference's strategy, within-model
+# diversity, avg@n and cov@n), `diversity_vs_coverage.csv`, `measure_agreement.csv`, `exh_strategy_match.csv`,
+# `sample_strategies.csv` (each sample's exact strategy beside the true chain), `pairs.parquet` (every compared pair
+# with its measures and verdicts) and the figures as PNG. The ablations stage reads these for finding 6.
+#
+# </details>

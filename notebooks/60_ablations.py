@@ -15,26 +15,6 @@
 
 # %% [markdown]
 # # 60 Ablations: P = f(C, N, L, S), what the SFT data buys per tier, and the study's findings
-#
-# **Reads** every experiment's curate params (`inputs[experiment]["curate"]/params.json`: size N, length L,
-# style S, category C, source, similarity; for a released model evaluated without a curate stage, its row of
-# `released_models`, by default `data/released_models.yaml`), its graded samples (`inputs[experiment]["grade"]/graded.parquet`),
-# the tiers stage's `questions.csv` (`inputs["_panel"]["tiers"]`) and, when the profile runs it, the strategies
-# stage's `strategy_by_tier.csv` and `exh_strategy_match.csv` (`inputs["_panel"]["strategies"]`: finding 6).
-# **Writes** into `output_dir`: `experiment_axes.csv` (each experiment's position on the axes and the axis it
-# varies relative to the reference setting), `accuracy_by_tier.csv` (avg@n and cov@n with CIs per
-# experiment x tier), `axis_<N|L|S|C|similarity>.csv` (like-for-like comparisons), `contrasts.csv` (paired
-# differences between the values of each axis, per tier), `scaling_fit.csv` (OLS of
-# accuracy on log10 N), `category_spread.csv`, `step_decomposition.csv`, `findings.csv`, `study_findings.csv` (this
-# run's numbers beside the study's), and the figures as PNG.
-#
-# The reference setting is the most common value of each axis among the SFT experiments (or
-# `reference_experiment`'s); an axis comparison groups SFT experiments equal on every other axis and of the same
-# origin (trained by this run, or released). An experiment holding several models (a folder of the study's
-# lm-eval logs) is analysed model by model: its rows carry the model's name as `experiment`.
-# Every sentence of the findings table is computed from this run's numbers by `ladder.findings`, with the study's
-# claims and the thresholds that test them read from `claims` (`data/study_claims.yaml`; point it at a copy to move
-# a bar).
 
 # %% tags=["parameters"]
 output_dir: str = "runs/ablations"  # runner: folder this stage writes into
@@ -54,72 +34,41 @@ claims: str = "data/study_claims.yaml"  # the study's findings with the threshol
 
 # %%
 # %matplotlib inline
-from ladder import ablations, findings
+from ladder import ablations, display, findings
 from ladder.params import from_namespace
 
 params = from_namespace(ablations.AblationsParams, globals())
-params
+display.parameters_box(params, output_dir)
 
 # %% [markdown]
-# ## The experiments on the axes
-# One row per experiment with known curate params: N, L, S, C, source, similarity, trace verbosity, its role
-# (base or SFT), `origin` and `axes_from` (its curate stage, or the released model it is), and `varies`: the
-# axes on which it differs from the reference setting.
+# ## The study's findings in this run
 
 # %%
 data = ablations.load_ablation_inputs(inputs, params)
-data.axes
-
-# %% [markdown]
-# ## Accuracy per experiment and tier
-# avg@n (stability) and cov@n (potential: any of the first n samples correct, as the study), with CIs for the
-# population of questions like each tier's (`ladder.metrics`); `gap` = cov@n - avg@n with its paired CI.
-
-# %%
 analysis = ablations.analyse_ablations(data, params)
-analysis.accuracy
+claims = findings.load_claims(params.claims)
+results = findings.evaluate(analysis, claims)
+display.table(findings.findings_table(results))
 
 # %% [markdown]
-# ## Findings
 # One row per finding of the study (`data/study_claims.yaml`): the verdict, the study's words, this run's numbers,
 # and the study's published numbers beside this run's. Every part of a finding is read off an interval, never a
 # point estimate: a model's level against the study's bar by its CI (a count such as "k of m reach 90%" counts the
 # models whose CI clears the bar), and every comparison (R1 vs Gemini, long vs short, N vs 2N, best vs worst
 # category, cov@n vs avg@n) as a paired difference on the same questions with its own CI. `holds` is yes (the
 # intervals support the claim), no (they exclude it), inconclusive (one straddles it; the sentence says which) or
-# not testable. For a published number,
-# "agrees" means a bound met, or the study's value within the stated tolerance or this run's CI.
-
-# %%
-claims = findings.load_claims(params.claims)
-results = findings.evaluate(analysis, claims)
-findings.findings_table(results)
-
-# %% [markdown]
-# ## Paired differences
-# Every pair of values of each axis within a like-for-like group (the later value minus the earlier: larger N,
-# longer traces, R1 over Gemini, similar over random data), per tier, for avg@n and cov@n. Experiments with the
-# same value (seeds) are pooled. A CI above 0 says the later value helps on that tier's questions.
-
-# %%
-analysis.contrasts
-
-# %% [markdown]
-# Notes: anything the analysis had to decide (experiments without rows, steps without a partner).
-
-# %%
-analysis.notes
-
-# %% [markdown]
+# not testable. For a published number, "agrees" means a bound met, or the study's value within the stated
+# tolerance or this run's CI.
+#
 # ## N: accuracy against data size
 # OLS of avg@n on log10 N per tier over SFT experiments that differ only in N; the slope is in accuracy per
 # tenfold N, with its CI (none with only two sizes).
 
 # %%
-analysis.scaling
+ablations.plot_accuracy_vs_n(analysis, out_dir=output_dir)
 
 # %%
-ablations.plot_accuracy_vs_n(analysis, out_dir=output_dir)
+display.table(analysis.scaling)
 
 # %% [markdown]
 # ## L: short, normal and long trajectories
@@ -138,10 +87,21 @@ ablations.plot_axis_bars(analysis, "S", out_dir=output_dir)
 # Per tier: the lowest and highest category mean (replicate seeds averaged) and max - min.
 
 # %%
-analysis.categories
+ablations.plot_category_spread(analysis, out_dir=output_dir, claims=claims)
 
 # %%
-ablations.plot_category_spread(analysis, out_dir=output_dir, claims=claims)
+display.table(analysis.categories, percent_columns=["min", "max", "spread", "mean"])
+
+# %% [markdown]
+# ## Accuracy per experiment and tier
+# avg@n (stability) and cov@n (potential: any of the first n samples correct, as the study), with CIs for the
+# population of questions like each tier's (`ladder.metrics`); `gap` = cov@n - avg@n with its paired CI.
+
+# %%
+display.tier_grid(analysis.accuracy, "avg@n", row="experiment")
+
+# %%
+display.table(analysis.accuracy, source="accuracy_by_tier.csv")
 
 # %% [markdown]
 # ## Potential vs stability
@@ -152,18 +112,66 @@ ablations.plot_category_spread(analysis, out_dir=output_dir, claims=claims)
 ablations.plot_stability(analysis, out_dir=output_dir)
 
 # %% [markdown]
+# ## Paired differences
+# Every pair of values of each axis within a like-for-like group (the later value minus the earlier: larger N,
+# longer traces, R1 over Gemini, similar over random data), per tier, for avg@n and cov@n. Experiments with the
+# same value (seeds) are pooled. A CI above 0 says the later value helps on that tier's questions.
+
+# %%
+display.table(analysis.contrasts, percent_columns=["first_value", "second_value", "difference"])
+
+# %% [markdown]
 # ## Step decomposition
 # For experiments that sampled the one-question-per-step benchmark: each step's accuracy, their mean and
 # product, against the end-to-end accuracy of the same model on the whole question.
 
 # %%
-analysis.steps
+ablations.plot_steps(analysis, out_dir=output_dir)
 
 # %%
-ablations.plot_steps(analysis, out_dir=output_dir)
+display.table(analysis.steps, source="step_decomposition.csv")
+
+# %% [markdown]
+# ## The experiments on the axes
+# One row per experiment with known curate params: N, L, S, C, source, similarity, trace verbosity, its role
+# (base or SFT), `origin` and `axes_from` (its curate stage, or the released model it is), and `varies`: the
+# axes on which it differs from the reference setting. Notes: anything the analysis had to decide (experiments
+# without rows, steps without a partner).
+
+# %%
+display.table(data.axes)
+
+# %%
+display.notes(analysis.notes)
 
 # %% [markdown]
 # ## Files written
 
 # %%
-ablations.save_ablation_tables(analysis, output_dir, results)
+display.files_written(ablations.save_ablation_tables(analysis, output_dir, results))
+
+# %% [markdown]
+# <details><summary>Files</summary>
+#
+# **Reads** every experiment's curate params (`inputs[experiment]["curate"]/params.json`: size N, length L,
+# style S, category C, source, similarity; for a released model evaluated without a curate stage, its row of
+# `released_models`, by default `data/released_models.yaml`), its graded samples
+# (`inputs[experiment]["grade"]/graded.parquet`), the tiers stage's `questions.csv` (`inputs["_panel"]["tiers"]`)
+# and, when the profile runs it, the strategies stage's `strategy_by_tier.csv` and `exh_strategy_match.csv`
+# (`inputs["_panel"]["strategies"]`: finding 6).
+# **Writes** into `output_dir`: `experiment_axes.csv` (each experiment's position on the axes and the axis it
+# varies relative to the reference setting), `accuracy_by_tier.csv` (avg@n and cov@n with CIs per
+# experiment x tier), `axis_<N|L|S|C|similarity>.csv` (like-for-like comparisons), `contrasts.csv` (paired
+# differences between the values of each axis, per tier), `scaling_fit.csv` (OLS of
+# accuracy on log10 N), `category_spread.csv`, `step_decomposition.csv`, `findings.csv`, `study_findings.csv` (this
+# run's numbers beside the study's), and the figures as PNG.
+#
+# The reference setting is the most common value of each axis among the SFT experiments (or
+# `reference_experiment`'s); an axis comparison groups SFT experiments equal on every other axis and of the same
+# origin (trained by this run, or released). An experiment holding several models (a folder of the study's
+# lm-eval logs) is analysed model by model: its rows carry the model's name as `experiment`.
+# Every sentence of the findings table is computed from this run's numbers by `ladder.findings`, with the study's
+# claims and the thresholds that test them read from `claims` (`data/study_claims.yaml`; point it at a copy to move
+# a bar).
+#
+# </details>

@@ -116,6 +116,24 @@ def test_book_opens_offline_in_a_real_browser_without_errors_or_absolute_paths(s
     assert 'src="assets/tier_ladder.png"' in html
 
 
+def test_every_stage_page_opens_on_a_result_with_readable_tables(smoke_run, tmp_path):
+    """At 1280x800: the first figure or table within the first screen, no table wider than the content column, no
+    raw float (more than 4 decimals) in a visible output; the parameters cells left to the executed notebook."""
+    runs, _, results = smoke_run
+    reason = browser.browser_unavailable()
+    if reason:
+        pytest.skip(f"no headless browser: {reason}")
+    site = build_book("smoke", runs_dir=runs, book_dir=tmp_path, screenshot=False).parent
+    layouts = browser.check_layout(site)
+    assert len(layouts) == len(results)  # one notebook page per stage
+    problems = [line for layout in layouts for line in layout.problems()]
+    assert not problems, "\n".join(problems)
+    page = (site / "smoke_sft" / "20_train.html").read_text()
+    assert "Parameters of this run" in page and "injected by the runner" not in page
+    executed = (Path(results["smoke_sft/train"].dir) / "notebook.ipynb").read_text()
+    assert '"parameters"' in executed and '"injected-parameters"' in executed
+
+
 def test_base_model_export_loads_and_detects_a_stale_generator(smoke_run, tmp_path):
     """`make base-model`'s export on the smoke base: a loadable checkpoint whose provenance re-curates to the same data."""
     from transformers import AutoModelForCausalLM, AutoTokenizer  # seconds to import: only this test loads a model

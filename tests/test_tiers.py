@@ -425,7 +425,7 @@ def test_notebook_50_tiers_runs_through_the_runner(panel, tmp_path):
         "potential_vs_stability.png",
     ]:
         assert (out / name).is_file(), name
-    html = (out / "notebook.html").read_text()
+    html = (out / "notebook.html").read_text().replace("<wbr/>", "")  # a column label may wrap after "_"
     assert "loevinger_h" in html and "rule_tier" in html
 
 
