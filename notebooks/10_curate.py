@@ -40,6 +40,7 @@ synthetic_pool_size: int = 4000  # source synthetic: problems generated for the 
 synthetic_verbosity: str = "mixed"  # source synthetic: trace detail (oneline: the base's answers) (mixed | answer | steps | rechecks | oneline)
 synthetic_drills: int = 0  # source synthetic: arithmetic drill conversations added to the pool
 synthetic_worked: int = 0  # source synthetic: worked solutions on request (latent skill)
+synthetic_error_rate: float = 0.0  # source synthetic: R1 re-check steps slipped, then redone
 
 # %%
 from ladder import display

@@ -132,6 +132,23 @@ ablations.plot_steps(analysis, out_dir=output_dir)
 display.table(analysis.steps, source="step_decomposition.csv")
 
 # %% [markdown]
+# ## After a wrong step: does the trace correct it?
+# The mechanism the study credits R1-style traces with, read from the sampled text (`ladder.corrections`, the
+# mini-ladder only): per model, the share of written steps whose arithmetic is wrong, and of those the share the
+# trace corrected (its re-check says "not", then it redoes the step right), with a 95% Wilson interval;
+# `false_alarm_rate`: right steps flagged as wrong. Traces without re-checks (plain steps, Gemini) cannot correct.
+
+# %%
+ablations.plot_corrections(analysis, out_dir=output_dir)
+
+# %%
+display.table(
+    analysis.corrections,
+    percent_columns=["wrong_share", "correction_rate", "false_alarm_rate"],
+    source="corrections.csv",
+)
+
+# %% [markdown]
 # ## The experiments on the axes
 # One row per experiment with known curate params: N, L, S, C, source, similarity, trace verbosity, its role
 # (base or SFT), `origin` and `axes_from` (its curate stage, or the released model it is), and `varies`: the

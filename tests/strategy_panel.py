@@ -25,7 +25,13 @@ from ladder.synthetic import Step
 from ladder.synthetic_trajectories import trajectory
 from tests.simulated_panel import simulate_graded
 
-QUESTIONS = ["01", "02", "09", "10", "11", "21", "22", "33", "34"]  # 2 easy, 3 medium, 2 hard, 2 exh
+PER_LEVEL = {"easy": 2, "medium": 3, "hard": 2, "exh": 2}
+QUESTIONS = [  # the first questions of each level: 2 easy, 3 medium, 2 hard, 2 exh
+    p.problem_id
+    for level, count in PER_LEVEL.items()
+    for p in [p for p in synthetic.evaluation_problems() if p.level == level][:count]
+]
+EXH = QUESTIONS[-PER_LEVEL["exh"] :]
 N_SAMPLES = 2
 SFT = ["copycat", "gemini", "drifter", "finder"]
 

@@ -15,10 +15,11 @@ def _multi_step(n_steps: int) -> synthetic.Problem:
 
 
 @pytest.mark.parametrize("style", synthetic_trajectories.STYLES)
-@pytest.mark.parametrize("verbosity", ["steps", "rechecks"])
-def test_a_correct_trace_scores_every_step(style, verbosity):
+@pytest.mark.parametrize(("verbosity", "error_rate"), [("steps", 0.0), ("rechecks", 0.0), ("rechecks", 0.5)])
+def test_a_correct_trace_scores_every_step(style, verbosity, error_rate):
     problem = _multi_step(6)
-    response = synthetic_trajectories.trajectory(problem, verbosity, style)
+    response = synthetic_trajectories.trajectory(problem, verbosity, style, error_rate)
+    assert ("Redo:" in response) == (error_rate > 0 and style == "r1")  # a redone slip counts as its redo
     assert calibration.trace_equations(response) == [s.equation for s in problem.steps]
     assert calibration.step_outcomes(response, problem) == ["ok"] * 6
 
@@ -59,14 +60,14 @@ def test_level_table_reads_a_graded_frame():
         {
             "question_id": list(evalset["question_id"]) * 2,
             "correct": [level == "easy" for level in evalset["level"]] * 2,
-            "finish_reason": ["stop"] * 80,
-            "extracted_answer": ["1"] * 79 + [None],
+            "finish_reason": ["stop"] * (2 * len(evalset)),
+            "extracted_answer": ["1"] * (2 * len(evalset) - 1) + [None],
         }
     )
     table = calibration.level_table(graded)
     assert table.loc["easy", "avg@n"] == 1 and table.loc["medium", "cov@n"] == 0
-    assert table.loc["all", "avg@n"] == pytest.approx(8 / 40)
-    assert table.loc["all", "stopped_with_answer"] == pytest.approx(79 / 80)
+    assert table.loc["all", "avg@n"] == pytest.approx((evalset["level"] == "easy").mean())
+    assert table.loc["all", "stopped_with_answer"] == pytest.approx(1 - 1 / (2 * len(evalset)))
 
 
 def test_an_unclosed_think_block_has_not_stopped_with_an_answer():
@@ -75,12 +76,12 @@ def test_an_unclosed_think_block_has_not_stopped_with_an_answer():
         {
             "question_id": list(evalset["question_id"]),
             "correct": False,
-            "finish_reason": ["stop"] * 40,
-            "extracted_answer": ["1"] * 40,
-            "unfinished": [True] * 10 + [False] * 30,
+            "finish_reason": "stop",
+            "extracted_answer": "1",
+            "unfinished": [True] * 10 + [False] * (len(evalset) - 10),
         }
     )
-    assert calibration.level_table(graded).loc["all", "stopped_with_answer"] == pytest.approx(30 / 40)
+    assert calibration.level_table(graded).loc["all", "stopped_with_answer"] == pytest.approx(1 - 10 / len(evalset))
 
 
 def test_first_and_last_loss_from_the_train_log(tmp_path):

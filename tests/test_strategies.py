@@ -14,7 +14,7 @@ from ladder.strategies.exact import GARBLED, chain_strategy, parse_strategy, sam
 from ladder.strategies.pairs import chunks, proxy_similarity
 from ladder.strategies.params import StrategiesError, StrategiesParams
 from ladder.synthetic_trajectories import trajectory
-from tests.strategy_panel import N_SAMPLES, QUESTIONS, SFT, write_panel
+from tests.strategy_panel import EXH, N_SAMPLES, QUESTIONS, SFT, write_panel
 
 # --- exact strategies --------------------------------------------------------------------------------
 
@@ -106,7 +106,7 @@ def test_similarity_to_the_reference_solutions_per_tier(analysis):
 
 def test_exh_intended_strategy_found_only_by_the_finder(analysis):
     match = analysis.exh_match.set_index(["model", "question_id"])
-    assert sorted(analysis.exh_match["question_id"].unique()) == ["33", "34"]
+    assert sorted(analysis.exh_match["question_id"].unique()) == EXH
     assert (match.loc["finder", "n_intended"] == N_SAMPLES).all()
     assert (match.drop(index="finder", level="model")["n_intended"] == 0).all()
     assert set(analysis.exh_match["measure"]) == {"exact"}
@@ -207,7 +207,10 @@ def test_notebook_views_put_the_measures_side_by_side(analysis):
     assert wide.loc[("drifter", "sft", "medium"), "exact: same strategy"] == "50%"
     assert [t for (m, _, t) in wide.index if m == "copycat"] == ["easy", "medium", "hard", "exh", "all"]
     examples = strategies.strategy_examples(analysis)
-    assert [c.split(":")[0] for c in examples.columns] == ["easy 01", "medium 09", "hard 21", "exh 33"]
+    firsts = [QUESTIONS[0], QUESTIONS[2], QUESTIONS[5], EXH[0]]  # the first question of each level
+    assert [c.split(":")[0] for c in examples.columns] == [
+        f"{level} {qid}" for level, qid in zip(["easy", "medium", "hard", "exh"], firsts, strict=True)
+    ]
     assert sorted(examples.index) == sorted(["base", *SFT]) and examples.columns[3].endswith("| backwards")
     assert examples.loc["finder"].str.endswith("(correct)").all()
     assert examples.loc["copycat", examples.columns[1]] == f"{examples.columns[1].split(': ')[1]} (correct)"

@@ -10,8 +10,8 @@ from ladder.sft_pool import POOL_COLUMNS
 
 def test_evaluation_set_is_fixed_and_aime_sized():
     ev = synthetic.evaluation_set()
-    assert len(ev) == 40 and ev["question_id"].is_unique
-    assert ev.groupby("level").size().to_dict() == {"easy": 8, "medium": 12, "hard": 12, "exh": 8}
+    assert len(ev) == 144 and ev["question_id"].is_unique
+    assert ev.groupby("level").size().to_dict() == {"easy": 24, "medium": 48, "hard": 48, "exh": 24}
     assert set(ev["category"]) == set(synthetic.CATEGORIES)
     answers = ev["answer"].astype(int)
     assert answers.between(0, 999).all()
@@ -137,8 +137,8 @@ def test_r1_steps_copy_each_clause_then_state_the_equation_gemini_joins_equation
 
 
 def test_worked_solutions_are_the_sft_trace_forms_on_request_only():
-    frame = synthetic_corpus.worked_frame(200, seed=2)
-    problems = {p.text: p for p in synthetic.training_problems(200, seed=1002)}
+    frame = synthetic_corpus.worked_frame(400, seed=2)
+    problems = {p.text: p for p in synthetic.training_problems(400, seed=1002)}
     evaluation = {p.text for p in synthetic.evaluation_problems()}
     requests = {request: form for form, request in synthetic_trajectories.WORKED_REQUESTS.items()}
     seen = set()
@@ -152,7 +152,7 @@ def test_worked_solutions_are_the_sft_trace_forms_on_request_only():
         assert answer == str(problem.answer) and problem.text not in evaluation
         seen.add(requests[request])
     assert seen == set(synthetic_trajectories.WORKED_REQUESTS)
-    assert frame.equals(synthetic_corpus.worked_frame(200, seed=2))
+    assert frame.equals(synthetic_corpus.worked_frame(400, seed=2))
 
 
 def test_operations_are_numbered_so_step_k_can_find_them():
@@ -165,3 +165,41 @@ def test_worked_evaluation_set_asks_for_the_trace():
     worked, plain = synthetic_trajectories.worked_evaluation_set(), synthetic.evaluation_set()
     assert (worked["problem"] == synthetic_trajectories.WORKED_PROMPT + " " + plain["problem"]).all()
     assert worked["answer"].equals(plain["answer"])
+
+
+def test_slips_are_wrong_and_their_recheck_shows_it():
+    steps = {s for p in synthetic.training_problems(2000) for s in p.steps}
+    rng = __import__("random").Random(0)
+    for step in steps:
+        expression, value = step.check_of(step.result)
+        assert value == step.a and step.check == f"{expression} = {value}"  # a right step checks out
+        wrong = step.slip(rng)
+        assert wrong != step.result and wrong >= 1
+        assert step.check_of(wrong)[1] != step.a  # ... and a slip does not: the check sees it
+
+
+def test_r1_recheck_traces_slip_at_the_stated_rate_and_always_recover():
+    problems = synthetic.training_problems(1500, seed=4)
+    retries = steps = 0
+    for p in problems:
+        text = synthetic_trajectories.trajectory(p, "rechecks", "r1", error_rate=0.1)
+        assert text == synthetic_trajectories.trajectory(p, "rechecks", "r1", error_rate=0.1)  # fixed by the id
+        assert f"\\boxed{{{p.answer}}}" in text  # every slip is redone: the answer stays right
+        for step in p.steps:
+            assert (
+                f"Redo: {step.equation}." in text
+                or f"{step.equation}.\nWait, let me check: {step.check}. Yes." in text
+            )
+        retries += text.count("Redo:")
+        steps += p.n_steps
+        # traces without re-checks have nothing that could notice a slip: they stay error-free
+        for verbosity, style in (("steps", "r1"), ("steps", "gemini"), ("rechecks", "gemini")):
+            assert synthetic_trajectories.trajectory(p, verbosity, style, 0.1) == synthetic_trajectories.trajectory(
+                p, verbosity, style
+            )
+    assert 0.085 < retries / steps < 0.115
+    assert "Redo:" not in synthetic_trajectories.trajectory(problems[0], "rechecks", "r1")  # rate 0: none
+    slipped = next(
+        t for p in problems if "Redo:" in (t := synthetic_trajectories.trajectory(p, "rechecks", "r1", error_rate=0.1))
+    )
+    assert ", not " in slipped and "Wait, let me check:" in slipped

@@ -28,7 +28,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from ladder import grade, paths, store, synthetic, synthetic_trajectories
+from ladder import corrections, grade, paths, store, synthetic, synthetic_trajectories
 from ladder.sample import SampleParams, run_sampling
 from ladder.sample.stage import checkpoint_fingerprint
 from ladder.sft_pool import THINK_CLOSE
@@ -42,12 +42,18 @@ _STEP_LINE = re.compile(r"^Step (\d+): (.*)$", re.MULTILINE)
 def trace_equations(response: str) -> list[str]:
     """The step equations of a trace in order: R1 "Step i:" lines, else Gemini's "; "-joined equations.
 
-    Re-check lines ("Wait, let me check: ...") are not steps and are left out.
+    Re-check lines ("Wait, let me check: ...") are not steps; a step that its check redid ("Redo: 5 + 9 = 14.")
+    counts as redone, since the trace goes on from there (``ladder.corrections``).
     """
     think = response.split(THINK_CLOSE, 1)[0]
     lines = _STEP_LINE.findall(think)
     if lines:
-        return [m.group(0) if (m := _EQUATION.search(body)) else body for _, body in lines]
+        steps = corrections.written_steps(think) if "Redo:" in think else []
+        redone = [s.final if s.redo else None for s in steps] if len(steps) == len(lines) else [None] * len(lines)
+        return [
+            redo or (m.group(0) if (m := _EQUATION.search(body)) else body)
+            for (_, body), redo in zip(lines, redone, strict=True)
+        ]
     return [m.group(0) for m in _EQUATION.finditer(think)]
 
 

@@ -17,8 +17,8 @@ Training problems (1..``SFT_MAX_STEPS`` operations) never use that operation, an
 evaluation set by construction (separate random streams) and by a check. How a problem's solution is
 written (verbosities, styles, the base's requests, benchmark ``synthetic_worked``) is
 ``ladder.synthetic_trajectories``; the SFT pool and the base's pretraining data are ``ladder.synthetic_corpus``.
-Medium and hard evaluation problems are also decomposed into one question per step (benchmark
-``synthetic_steps``) for the study's step-compounding analysis.
+Hard evaluation problems are also decomposed into one question per step (benchmark ``synthetic_steps``) for the
+study's step-compounding analysis.
 
 Usage::
 
@@ -61,18 +61,40 @@ class Step:
 
     @property
     def check(self) -> str:
-        """The re-check an R1-like trace adds after a step (inverse operation)."""
+        """The re-check an R1-like trace adds after a step: the inverse operation gives back the input."""
+        expression, value = self.check_of(self.result)
+        return f"{expression} = {value}"
+
+    def check_of(self, written: int) -> tuple[str, int]:
+        """The inverse computation of a step written with result ``written``, and what it gives.
+
+        It gives back the step's input ``a`` exactly when ``written`` is right, so a trace that re-checks a slip
+        sees the difference ("15 - 9 = 6, not 5"). For mod the check rebuilds the input from quotient and remainder.
+        """
         if self.op == "add":
-            return f"{self.result} - {self.b} = {self.a}"
+            return f"{written} - {self.b}", written - self.b
         if self.op == "sub":
-            return f"{self.result} + {self.b} = {self.a}"
+            return f"{written} + {self.b}", written + self.b
         if self.op == "mul":
-            return f"{self.result} / {self.b} = {self.a}"
+            return f"{written} / {self.b}", written // self.b
         if self.op == "div":
-            return f"{self.result} * {self.b} = {self.a}"
+            return f"{written} * {self.b}", written * self.b
         if self.op == "mod":
-            return f"{self.a} = {self.a // self.b} * {self.b} + {self.result}"
-        return f"{self.result} backwards = {self.a}"
+            quotient = self.a // self.b
+            return f"{quotient} * {self.b} + {written}", quotient * self.b + written
+        return f"{written} backwards", int(str(written)[::-1])
+
+    def slip(self, rng: random.Random) -> int:
+        """A wrong result for this step, as a careless solver writes it: one off (for * a multiple of b off, for mod
+        a remainder one off), chosen so that its re-check (:meth:`check_of`) is still a plain computation."""
+        if self.op == "mul":
+            candidates = [self.result - self.b, self.result + self.b]
+        elif self.op == "mod":
+            candidates = [r for r in (self.result - 1, self.result + 1) if 0 <= r < self.b]
+        else:
+            candidates = [self.result - 1, self.result + 1]
+        candidates = [c for c in candidates if c != self.result and c >= 1 and (self.op != "add" or c > self.b)]
+        return rng.choice(candidates) if candidates else self.result + 1
 
 
 @dataclass(frozen=True)
@@ -241,8 +263,11 @@ def make_problem(
 
 # --- the evaluation set -----------------------------------------------------------------------------
 
-# level -> (n_steps choices, count per category): 4 categories x (2 + 3 + 3 + 2) = 40 questions
-EVAL_LAYOUT = {"easy": ((1,), 2), "medium": ((2,), 3), "hard": ((6,), 3), "exh": ((2,), 2)}
+# level -> (n_steps choices, count per category): 4 categories x (6 + 12 + 12 + 6) = 144 questions. A tier's avg@8
+# interval (ladder.metrics.mean_interval: Wilson with an effective size of at most 2Q) is at best +-0.12 wide at
+# Q = 32 and a mean of 0.5, so medium and hard, where SFT models sit between 0 and 1, get 48 questions (at best
+# +-0.10); easy and exh, where every model sits near 1 or 0, get 24.
+EVAL_LAYOUT = {"easy": ((1,), 6), "medium": ((2,), 12), "hard": ((6,), 12), "exh": ((2,), 6)}
 # The base practised chains of up to BASE_MAX_STEPS operations (its worked solutions); the SFT pool has chains
 # of up to SFT_MAX_STEPS, so the hard level's 6-step chains are one step longer than anything the base wrote:
 # SFT has to teach that step, and how well it does grows with the data (measured: a model fine-tuned on
@@ -252,14 +277,14 @@ SFT_MAX_STEPS = 6
 
 
 def evaluation_problems(seed: int = EVAL_SEED) -> list[Problem]:
-    """The fixed evaluation set (40 questions, AIME-sized), by level and category."""
+    """The fixed evaluation set (144 questions, ids "001".."144"), by level and category."""
     rng = random.Random(seed)
     out: list[Problem] = []
     for level, (step_choices, per_category) in EVAL_LAYOUT.items():
         for category in CATEGORIES:
             for i in range(per_category):
                 n_steps = step_choices[i % len(step_choices)]
-                qid = f"{len(out) + 1:02d}"
+                qid = f"{len(out) + 1:03d}"
                 out.append(make_problem(rng, category, n_steps, qid, level, novel=level == "exh"))
     return out
 
@@ -281,9 +306,10 @@ def evaluation_set(seed: int = EVAL_SEED) -> pd.DataFrame:
     )
 
 
-def step_questions(seed: int = EVAL_SEED, levels: tuple[str, ...] = ("medium", "hard")) -> pd.DataFrame:
-    """Each step of the multi-step evaluation problems as a question of its own (benchmark ``synthetic_steps``).
+def step_questions(seed: int = EVAL_SEED, levels: tuple[str, ...] = ("hard",)) -> pd.DataFrame:
+    """Each step of the hard evaluation problems as a question of its own (benchmark ``synthetic_steps``).
 
+    Hard only, as the study decomposes Hard questions (finding 5): 48 questions x 6 steps.
     A step is worded as a one-step problem of its parent's category that starts from the step's input,
     the form in which every model met one-step problems in training, so per-step accuracy measures the
     step and not an unfamiliar wording.

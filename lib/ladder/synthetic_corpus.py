@@ -41,9 +41,17 @@ VERBOSITY_WEIGHTS = {"steps": 0.6, "rechecks": 0.4}
 
 
 def pool_frame(
-    n_problems: int, style: str = "r1", seed: int = 0, verbosity: str = "mixed", max_steps: int = SFT_MAX_STEPS
+    n_problems: int,
+    style: str = "r1",
+    seed: int = 0,
+    verbosity: str = "mixed",
+    max_steps: int = SFT_MAX_STEPS,
+    error_rate: float = 0.0,
 ) -> pd.DataFrame:
-    """Training problems with one trajectory each, in the pool columns (``ladder.sft_pool.POOL_COLUMNS``)."""
+    """Training problems with one trajectory each, in the pool columns (``ladder.sft_pool.POOL_COLUMNS``).
+
+    ``error_rate``: the teacher's slips in R1 re-check traces, each caught and redone
+    (``synthetic_trajectories.thinking``)."""
     rng = random.Random(f"verbosity-{seed}")
     rows = []
     for p in training_problems(n_problems, seed=seed, max_steps=max_steps):
@@ -60,7 +68,7 @@ def pool_frame(
                 "category": p.category,
                 "origin": f"synthetic/{p.level}/{chosen}",
                 "generation_idx": 0,
-                "assistant": trajectory(p, chosen, style),
+                "assistant": trajectory(p, chosen, style, error_rate),
             }
         )
     return pd.DataFrame(rows)
@@ -111,14 +119,16 @@ WORKED_WEIGHTS = {
 }
 
 
-def worked_frame(n_problems: int, seed: int = 0) -> pd.DataFrame:
+def worked_frame(n_problems: int, seed: int = 0, error_rate: float = 0.0) -> pd.DataFrame:
     """Trace forms asked for by an instruction, in the pool columns: the base's latent step-by-step skill.
 
     A pretrained model has seen worked solutions and writes one when asked, yet an instruct model answers a
     plain question directly. The instruction prefix (``WORKED_REQUESTS``) keeps the two apart: the base still
     answers plain problems in one line. The forms are exactly the SFT trajectories' (think block, numbered
     steps, re-checks, Gemini's equations), so the reading of the problem and the step facts are practised in
-    the surface form that SFT later asks for.
+    the surface form that SFT later asks for. With ``error_rate`` > 0 the re-check form holds retries (a step
+    written wrong, noticed by its check and redone): the skill of recovering is then latent in the base too,
+    as it has to be learnt in pretraining (Ye et al., Physics of Language Models 2.2).
     """
     rng = random.Random(f"worked-{seed}")
     rows = []
@@ -133,7 +143,7 @@ def worked_frame(n_problems: int, seed: int = 0) -> pd.DataFrame:
                 "category": "Other",
                 "origin": f"synthetic/worked/{verbosity}/{style}",
                 "generation_idx": 0,
-                "assistant": trajectory(p, verbosity, style),
+                "assistant": trajectory(p, verbosity, style, error_rate),
             }
         )
     return pd.DataFrame(rows)
@@ -144,8 +154,14 @@ def curation_pool(params) -> Pool:
     problems, plus ``synthetic_drills`` arithmetic drills and ``synthetic_worked`` worked solutions on request."""
     verbosity, n_drills, n_worked = params.synthetic_verbosity, params.synthetic_drills, params.synthetic_worked
     max_steps = 1 if verbosity == BASE_VERBOSITY else SFT_MAX_STEPS
+    error_rate = params.synthetic_error_rate
     frame = pool_frame(
-        params.synthetic_pool_size, style=params.style, seed=params.seed, verbosity=verbosity, max_steps=max_steps
+        params.synthetic_pool_size,
+        style=params.style,
+        seed=params.seed,
+        verbosity=verbosity,
+        max_steps=max_steps,
+        error_rate=error_rate,
     )
     clash = set(frame["problem"]) & {p.text for p in evaluation_problems()}
     if clash:  # disjoint by construction; this is the check
@@ -155,7 +171,7 @@ def curation_pool(params) -> Pool:
         frame = pd.concat([frame, drill_frame(n_drills, seed=params.seed)], ignore_index=True)
         steps.append({"step": "arithmetic drills added", "unit": "conversations", "rows": len(frame)})
     if n_worked:
-        frame = pd.concat([frame, worked_frame(n_worked, seed=params.seed)], ignore_index=True)
+        frame = pd.concat([frame, worked_frame(n_worked, seed=params.seed, error_rate=error_rate)], ignore_index=True)
         steps.append({"step": "worked solutions added", "unit": "conversations", "rows": len(frame)})
     frame["category"] = frame["category"].map(PROBLEM_TYPE_TO_CATEGORY)
     return Pool(
@@ -169,6 +185,7 @@ def curation_pool(params) -> Pool:
             "max_steps": max_steps,
             "drills": n_drills,
             "worked": n_worked,
+            "error_rate": error_rate,
         },
     )
 
@@ -179,6 +196,7 @@ def tokenizer_corpus(n_problems: int = 2000, seed: int = 0) -> list[str]:
     for p in training_problems(n_problems, seed=seed):
         texts.append(p.text)
         texts.extend(trajectory(p, v, s) for v in VERBOSITIES for s in STYLES)
+        texts.append(trajectory(p, "rechecks", "r1", error_rate=0.5))  # the words of a retry
         if p.n_steps == 1:
             texts.append(trajectory(p, BASE_VERBOSITY))
     texts.extend(drill_frame(200, seed=seed)["assistant"])

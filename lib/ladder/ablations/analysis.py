@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 import statsmodels.api as sm
 
-from ladder import benchmarks, contrasts, metrics, tiers
+from ladder import benchmarks, contrasts, corrections, metrics, tiers
 from ladder.ablations.axes import AXES, COMPANIONS, COMPARED_AXES, VALUE_ORDER
 from ladder.ablations.inputs import AblationInputs
 from ladder.ablations.params import AblationsError, AblationsParams
@@ -221,6 +221,21 @@ def step_decomposition(data: AblationInputs) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=columns)
 
 
+SYNTHETIC_TRACES = ("synthetic", "synthetic_worked")  # benchmarks whose traces are the mini-ladder's step equations
+
+
+def correction_rates(data: AblationInputs, params: AblationsParams) -> pd.DataFrame:
+    """Per experiment: after a wrong step, how often its traces notice and redo it (``ladder.corrections``).
+
+    Read on the mini-ladder's step traces only (their steps are equations that can be judged); empty elsewhere."""
+    if params.benchmark not in SYNTHETIC_TRACES or data.graded.empty:
+        return pd.DataFrame()
+    rows = data.graded[data.graded["benchmark"] == params.benchmark]
+    table = corrections.correction_table(rows, by="experiment", confidence=params.confidence)
+    table.insert(1, "role", table["experiment"].map(data.roles).fillna("other"))
+    return table
+
+
 @dataclass
 class AblationAnalysis:
     """Everything the ablations report shows; built by :func:`analyse_ablations`."""
@@ -236,6 +251,7 @@ class AblationAnalysis:
     notes: list[str] = field(default_factory=list)
     strategies: pd.DataFrame = field(default_factory=pd.DataFrame)  # the strategies stage's strategy_by_tier.csv
     exh_strategies: pd.DataFrame = field(default_factory=pd.DataFrame)  # its exh_strategy_match.csv
+    corrections: pd.DataFrame = field(default_factory=pd.DataFrame)  # corrections.csv (mini-ladder only)
 
 
 def analyse_ablations(data: AblationInputs, params: AblationsParams) -> AblationAnalysis:
@@ -269,4 +285,5 @@ def analyse_ablations(data: AblationInputs, params: AblationsParams) -> Ablation
         notes,
         data.strategies,
         data.exh_strategies,
+        correction_rates(data, params),
     )

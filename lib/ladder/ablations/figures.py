@@ -145,3 +145,28 @@ def plot_steps(analysis: AblationAnalysis, out_dir: str | Path | None = None) ->
     ax.legend(fontsize=8)
     plots.save_figure(fig, out_dir, "step_decomposition")
     return fig
+
+
+def plot_corrections(analysis: AblationAnalysis, out_dir: str | Path | None = None) -> Figure:
+    """Per model: the share of its steps written wrong, and the share of those its trace corrected (95% CI)."""
+    table = analysis.corrections
+    if table.empty:
+        return plots.empty_figure("correction rates are read on the mini-ladder's traces only", out_dir, "corrections")
+    table = table.sort_values(["role", "experiment"], key=lambda c: c.map({"base": "0"}).fillna(c))
+    fig = Figure(figsize=(7.5, 3.6), layout="constrained")
+    left, right = fig.subplots(1, 2, sharey=True)
+    y = np.arange(len(table))
+    left.barh(y, table["wrong_share"] * 100, color="#bdbdbd")
+    left.set_xlabel("steps written wrong (%)")
+    rate = table["correction_rate"] * 100
+    err = np.vstack([rate - table["ci_low"] * 100, table["ci_high"] * 100 - rate])
+    right.errorbar(rate, y, xerr=err, fmt="o", color="#08519c", capsize=2)
+    for i, wrong in enumerate(table["wrong"]):
+        right.annotate(f"{wrong} wrong", (102, i), fontsize=7, va="center", annotation_clip=False)
+    right.set_xlim(-3, 103)
+    right.set_xlabel("wrong steps corrected (%), 95% CI")
+    left.set_yticks(y, list(table["experiment"]))
+    left.invert_yaxis()
+    fig.suptitle("After a wrong step: does the trace notice it and redo it?")
+    plots.save_figure(fig, out_dir, "corrections")
+    return fig

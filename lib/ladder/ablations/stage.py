@@ -10,6 +10,7 @@ from ladder.ablations.figures import (
     plot_accuracy_vs_n,
     plot_axis_bars,
     plot_category_spread,
+    plot_corrections,
     plot_stability,
     plot_steps,
 )
@@ -22,6 +23,7 @@ FIGURES = (
     "category_spread",
     "ablation_potential_vs_stability",
     "step_decomposition",
+    "corrections",
 )
 
 
@@ -29,7 +31,7 @@ def save_ablation_tables(
     analysis: AblationAnalysis, out_dir: str | Path, findings: Sequence[Finding] = ()
 ) -> dict[str, Path]:
     """Write experiment_axes.csv, accuracy_by_tier.csv, contrasts.csv, axis_<X>.csv, scaling_fit.csv,
-    category_spread.csv, step_decomposition.csv and, given ``findings``, findings.csv and study_findings.csv into
+    category_spread.csv, step_decomposition.csv, corrections.csv (mini-ladder) and, given ``findings``, findings.csv and study_findings.csv into
     ``out_dir``; returns name -> path."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
@@ -42,6 +44,8 @@ def save_ablation_tables(
         "step_decomposition": analysis.steps,
         **{f"axis_{axis}": table for axis, table in analysis.comparisons.items()},
     }
+    if not analysis.corrections.empty:
+        tables["corrections"] = analysis.corrections
     written = {}
     for name, frame in tables.items():
         written[name] = out / f"{name}.csv"
@@ -62,6 +66,7 @@ def save_ablation_figures(
     plot_category_spread(analysis, out, claims)
     plot_stability(analysis, out)
     plot_steps(analysis, out)
+    plot_corrections(analysis, out)
     return {name: out / f"{name}.png" for name in FIGURES}
 
 

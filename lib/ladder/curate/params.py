@@ -59,6 +59,9 @@ class CurateParams(StageParams):
     synthetic_verbosity: SyntheticVerbosity = "mixed"  # source synthetic: trace detail (oneline: the base's answers)
     synthetic_drills: int = Field(0, ge=0)  # source synthetic: arithmetic drill conversations added to the pool
     synthetic_worked: int = Field(0, ge=0)  # source synthetic: worked solutions on request (latent skill)
+    synthetic_error_rate: float = Field(
+        0.0, ge=0.0, le=0.5
+    )  # source synthetic: R1 re-check steps slipped, then redone
 
     @model_validator(mode="after")
     def _consistent(self) -> CurateParams:
