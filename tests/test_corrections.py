@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import math
+from types import SimpleNamespace
 
 import pandas as pd
 import pytest
 
-from ladder import corrections, synthetic, synthetic_trajectories
+from ladder import ablations, corrections, synthetic, synthetic_trajectories
 
 
 def _trace(*lines: str) -> str:
@@ -88,3 +89,18 @@ def test_teacher_traces_correct_every_slip_and_the_table_has_a_wilson_interval()
     assert r1["wrong"] == r1["corrected"] == r1["flagged"] > 50 and r1["correction_rate"] == 1.0
     assert 0.9 < r1["ci_low"] < 1.0 == r1["ci_high"] and r1["false_alarms"] == 0
     assert gemini["wrong"] == 0 and math.isnan(gemini["correction_rate"]) and math.isnan(gemini["ci_low"])
+
+
+def test_the_corrections_figure_draws_models_that_corrected_nothing(tmp_path):
+    # Wilson's lower bound for 0 of n is about 1e-17, not 0: the error bar must still be drawn (no negative error)
+    problems = synthetic.training_problems(24, seed=8)  # 0 of 24 wrong steps: a lower bound just above 0
+    slipped = [
+        synthetic_trajectories.trajectory(p, "steps", "r1").replace(f"= {p.steps[0].result}.", "= 99.", 1)
+        for p in problems
+    ]
+    graded = pd.DataFrame({"experiment": ["never"] * len(slipped), "response": slipped})
+    table = corrections.correction_table(graded)
+    table.insert(1, "role", "sft")
+    assert table.loc[0, "wrong"] == len(problems) and table.loc[0, "corrected"] == 0 < table.loc[0, "ci_low"]
+    ablations.plot_corrections(SimpleNamespace(corrections=table), tmp_path)
+    assert (tmp_path / "corrections.png").stat().st_size > 0
