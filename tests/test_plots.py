@@ -127,3 +127,17 @@ def test_ladder_panels_draw_one_panel_per_model_with_the_base_beneath(analysis, 
         for line in lines:  # sorted within its tier: never rises
             assert (np.diff(line.get_ydata()) <= 0).all()
     assert (tmp_path / "tier_ladder_panels.png").read_bytes().startswith(PNG_MAGIC)
+
+
+def test_a_ladder_of_many_questions_stays_readable_on_a_page():
+    # 144 questions (the mini-ladder): the figure stops widening at 15 inches and drops the per-question labels,
+    # which at that width would overlap; the 30 of AIME keep one label each
+    many = pd.DataFrame({"m": np.linspace(0, 1, 144)}, index=[f"{i:03d}" for i in range(1, 145)])
+    tier_of = {q: ("easy", "medium", "hard", "exh")[i // 36] for i, q in enumerate(many.index)}
+    fig = plots.plot_tier_ladder(many, tier_of)
+    assert fig.get_size_inches()[0] == 15.0
+    assert len(fig.axes[0].get_xticklabels()) < 20  # matplotlib's positions, not 144 ids
+    few = many.iloc[:30]
+    fig = plots.plot_tier_ladder(few, {q: tier_of[q] for q in few.index})
+    assert fig.get_size_inches()[0] < 15.0
+    assert [t.get_text() for t in fig.axes[0].get_xticklabels()] == sorted(few.index, key=lambda q: -few.loc[q, "m"])

@@ -93,13 +93,20 @@ def plot_tier_ladder(
         columns = {name: lines[list(members)].mean(axis=1) for name, members in groups.items()}
         columns.update({m: lines[m] for m in lines.columns if m not in grouped})
         lines = pd.DataFrame(columns)
-    fig = Figure(figsize=(max(7.0, 0.28 * len(order) + 2), 4.2), layout="constrained")
+    fig = Figure(figsize=(question_axis_width(len(order)), 4.2), layout="constrained")
     ax = fig.subplots()
     _tier_bands(ax, order, tier_of, label_y=1.03)
     x = np.arange(len(order))
     for name in lines.columns:
-        ax.plot(x, lines[name].to_numpy() * 100, marker="o", ms=3.5, lw=1.4, label=str(name))
-    ax.set_xticks(x, [str(q) for q in order], rotation=90, fontsize=8)
+        ax.plot(
+            x,
+            lines[name].to_numpy() * 100,
+            marker="o",
+            ms=3.5 if len(order) <= MAX_LABELLED else 2,
+            lw=1.4,
+            label=str(name),
+        )
+    label_questions(ax, order)
     ax.set_xlim(-0.5, len(order) - 0.5)
     ax.set_ylim(-3, 112)
     ax.set_xlabel("question (sorted within tier)")
@@ -108,6 +115,21 @@ def plot_tier_ladder(
     ax.legend(fontsize=8, loc="upper right", ncols=2 if lines.shape[1] > 6 else 1, framealpha=0.9)
     save_figure(fig, out_dir, "tier_ladder")
     return fig
+
+
+MAX_LABELLED = 60  # questions along an axis that still get one label each (AIME's 30; the mini-ladder has 144)
+
+
+def question_axis_width(n_questions: int, per_question: float = 0.28, margin: float = 2.0) -> float:
+    """Figure width (inches) for one mark per question: wider with more questions, within 7 to 15 inches, so
+    that 144 questions do not make a strip the page shrinks to a line."""
+    return min(15.0, max(7.0, per_question * n_questions + margin))
+
+
+def label_questions(ax, order: Sequence[str]) -> None:
+    """Each question's id under its mark, up to :data:`MAX_LABELLED` questions; beyond, only the rank is marked."""
+    if len(order) <= MAX_LABELLED:
+        ax.set_xticks(np.arange(len(order)), [str(q) for q in order], rotation=90, fontsize=8)
 
 
 def sorted_within_tiers(values: pd.Series, tier_of: Mapping[str, str]) -> pd.Series:
@@ -176,7 +198,9 @@ def plot_accuracy_heatmap(
     """Model x question heatmap of avg@n; questions sorted within tiers, tier boundaries marked."""
     order = question_order(accuracy, tier_of) if tier_of else list(accuracy.index)
     data = accuracy.loc[order].T * 100
-    fig = Figure(figsize=(max(7.0, 0.3 * len(order) + 3), max(2.5, 0.35 * len(data) + 1.5)), layout="constrained")
+    fig = Figure(
+        figsize=(question_axis_width(len(order), 0.3, 3.0), max(2.5, 0.35 * len(data) + 1.5)), layout="constrained"
+    )
     ax = fig.subplots()
     sns.heatmap(data, ax=ax, vmin=0, vmax=100, cmap="viridis", cbar_kws={"label": "avg@n (%)"}, linewidths=0.2)
     if tier_of:
@@ -295,7 +319,7 @@ def plot_irt_difficulty(
     ``questions`` has columns question_id, irt_difficulty, irt_ci_low, irt_ci_high (questions.csv).
     """
     table = questions.sort_values("irt_difficulty").reset_index(drop=True)
-    fig = Figure(figsize=(max(7.0, 0.28 * len(table) + 2), 3.8), layout="constrained")
+    fig = Figure(figsize=(question_axis_width(len(table)), 3.8), layout="constrained")
     ax = fig.subplots()
     for tier in benchmarks.tiers_present(tier_of) if tier_of else [None]:
         sub = table if tier is None else table[table["question_id"].map(tier_of) == tier]
@@ -309,7 +333,7 @@ def plot_irt_difficulty(
             color=TIER_COLORS.get(tier, "#333333") if tier else "#333333",
             label=TIER_LABELS.get(tier, tier) if tier else None,
         )
-    ax.set_xticks(table.index, table["question_id"].astype(str), rotation=90, fontsize=8)
+    label_questions(ax, list(table["question_id"].astype(str)))
     ax.set_xlabel("question (sorted by difficulty)")
     ax.set_ylabel("difficulty (logits)")
     ax.set_title("IRT difficulty with CIs")
