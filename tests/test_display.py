@@ -22,10 +22,19 @@ def _cells(html: str) -> list[str]:
 
 @pytest.mark.parametrize(
     ("value", "shown"),
-    [(0.875, "0.88"), (-1.588966, "-1.59"), (1e-05, "1e-05"), (0.0001, "0.0001"), (1234.0, "1,234"), (3, "3")],
+    [
+        (0.875, "0.88"),
+        (-1.588966, "-1.59"),
+        (1e-05, "1.0e-05"),
+        (0.0001, "1.0e-04"),
+        (0.00028, "2.8e-04"),  # a p-value of the smoke book: .2g writes 0.00028, five decimals
+        (0.0028, "0.0028"),
+        (1234.0, "1,234"),
+        (3, "3"),
+    ],
 )
 def test_number_never_prints_a_raw_float(value, shown):
-    assert display.number(value) == shown
+    assert display.number(value) == shown and not RAW_FLOAT.search(shown)
 
 
 def test_a_metric_and_its_interval_share_one_cell():

@@ -14,7 +14,7 @@ import matplotlib.image
 import pandas as pd
 import pytest
 
-from ladder import base_model, browser, calibration, compute, paths, schema, store
+from ladder import base_model, browser, calibration, compute, paths, schema, store, synthetic
 from ladder.book import build_book
 from ladder.params import load_plan
 from ladder.run import run_plan
@@ -47,9 +47,10 @@ def test_stage_outputs_chain_together(smoke_run):
     sft_train = store.read_json(f"{results['smoke_sft/train'].dir}/params.json")
     assert "smoke_base/train" in sft_train["upstream"]  # the SFT model starts from the base model
     graded = schema.read_table(f"{results['smoke_sft/grade'].dir}/graded.parquet", graded=True)
-    assert len(graded) == 40 * 2 and set(graded["model"]) == {"smoke_sft"}
+    n_questions = len(synthetic.evaluation_set())
+    assert len(graded) == n_questions * 2 and set(graded["model"]) == {"smoke_sft"}
     questions = pd.read_csv(f"{results['_panel/tiers'].dir}/questions.csv", dtype={"question_id": str})
-    assert len(questions) == 40 and set(questions["study_tier"]) == {"easy", "medium", "hard", "exh"}
+    assert len(questions) == n_questions and set(questions["study_tier"]) == {"easy", "medium", "hard", "exh"}
     assert {"acc_smoke_base", "acc_smoke_sft"} <= set(questions.columns)
     findings = pd.read_csv(f"{results['_panel/ablations'].dir}/findings.csv")
     assert len(findings) == 6 and set(findings["holds"]) <= {"yes", "no", "inconclusive", "not testable"}
@@ -164,7 +165,10 @@ def test_calibration_reads_the_run_and_samples_the_base_asked_to_work_it_out(smo
         assert list(table.index) == ["easy", "medium", "hard", "exh", "all"] and table["avg@n"].between(0, 1).all()
     (folder,) = (runs / "smoke" / "_calibration").glob("smoke_base_worked-*-n1")
     worked = pd.read_parquet(folder / "samples.parquet")
-    assert len(worked) == 40 and worked["prompt"].str.contains("Work it out step by step.").all()
+    assert (
+        len(worked) == len(synthetic.evaluation_set())
+        and worked["prompt"].str.contains("Work it out step by step.").all()
+    )
     assert report["sft_loss"]["first_loss"] > 0 and 0 <= report["steps"]["smoke_sft (plain question)"]["misread"] <= 1
     text = calibration.report_text(report, "smoke_sft")
     assert "first SFT loss" in text and "per-step accuracy" in text

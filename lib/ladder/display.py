@@ -53,8 +53,9 @@ class HTMLBlock:
 
 
 def number(value: Any) -> str:
-    """A number for a reader: integers with thousands separators, else 2 decimals (2 significant digits below 0.01);
-    anything else as text, missing values empty."""
+    """A number for a reader: integers with thousands separators, else 2 decimals (2 significant digits below 0.01,
+    and in powers of ten below 0.001, as a p-value of 0.00028 reads 2.8e-04); anything else as text, missing values
+    empty."""
     if value is None or (isinstance(value, float) and math.isnan(value)) or value is pd.NA:
         return ""
     if isinstance(value, bool):
@@ -62,6 +63,8 @@ def number(value: Any) -> str:
     if isinstance(value, int) or (isinstance(value, float) and value.is_integer() and abs(value) < 1e15):
         return f"{int(value):,}"
     if isinstance(value, float):
+        if value != 0 and abs(value) < 0.001:
+            return f"{value:.1e}"
         if value != 0 and abs(value) < 0.01:
             return f"{value:.2g}"
         return f"{value:,.2f}"
