@@ -71,7 +71,7 @@ def test_gemini_lines_are_steps_without_checks_and_answer_lines_are_not_steps():
         ("14 * 2 = 29", False, False),
     ]
     garbled = corrections.written_steps(_trace("Step 1: (1) add 9: five plus nine."))
-    assert garbled == [corrections.WrittenStep(None, False)]
+    assert garbled == [corrections.WrittenStep("five plus nine.", None, False)]
 
 
 def test_teacher_traces_correct_every_slip_and_the_table_has_a_wilson_interval():

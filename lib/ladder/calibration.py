@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import argparse
 import math
-import re
 import sys
 from pathlib import Path
 
@@ -34,27 +33,13 @@ from ladder.sample.stage import checkpoint_fingerprint
 from ladder.sft_pool import THINK_CLOSE
 from ladder.train import read_train_log
 
-# "Step 2: 8 * 3 = 24." (R1 style) or "8 * 3 = 24" between semicolons (Gemini style); operands are integers.
-_EQUATION = re.compile(r"(\d+) (\+|-|\*|/|mod) (\d+) = (\d+)")
-_STEP_LINE = re.compile(r"^Step (\d+): (.*)$", re.MULTILINE)
-
 
 def trace_equations(response: str) -> list[str]:
-    """The step equations of a trace in order: R1 "Step i:" lines, else Gemini's "; "-joined equations.
-
-    Re-check lines ("Wait, let me check: ...") are not steps; a step that its check redid ("Redo: 5 + 9 = 14.")
-    counts as redone, since the trace goes on from there (``ladder.corrections``).
-    """
+    """The step equations of a trace in order (``ladder.corrections.written_steps``): R1 "Step i:" lines, else
+    Gemini's "; "-joined equations; a step that its check redid ("Redo: 5 + 9 = 14.") counts as its redo, since
+    the trace goes on from there. A step line without an equation counts as what it says."""
     think = response.split(THINK_CLOSE, 1)[0]
-    lines = _STEP_LINE.findall(think)
-    if lines:
-        steps = corrections.written_steps(think) if "Redo:" in think else []
-        redone = [s.final if s.redo else None for s in steps] if len(steps) == len(lines) else [None] * len(lines)
-        return [
-            redo or (m.group(0) if (m := _EQUATION.search(body)) else body)
-            for (_, body), redo in zip(lines, redone, strict=True)
-        ]
-    return [m.group(0) for m in _EQUATION.finditer(think)]
+    return [step.final or step.text for step in corrections.written_steps(think)]
 
 
 def step_outcomes(response: str, problem: synthetic.Problem) -> list[str]:
@@ -71,7 +56,7 @@ def step_outcomes(response: str, problem: synthetic.Problem) -> list[str]:
         if written[k] == step.equation:
             outcomes.append("ok")
             continue
-        match = _EQUATION.fullmatch(written[k])
+        match = corrections.EQUATION.fullmatch(written[k])
         same_operands = match is not None and f"{match.group(1)} {match.group(2)} {match.group(3)}" == (
             f"{step.a} {step.operation}"
         )

@@ -9,7 +9,7 @@ A step is *wrong* when its written arithmetic is (``5 + 9 = 15``); what follows 
 - *flagged*: the check says the step is wrong (``..., not 5.``);
 - *corrected*: it redoes the same operation with the right result (``Redo: 5 + 9 = 14.``).
 
-The correction rate is corrected / wrong steps, per model, with a Wilson interval (statsmodels); a *false alarm* is
+The correction rate is corrected / wrong steps, per model, with its Wilson interval (``metrics.proportion_ci``); a *false alarm* is
 a right step flagged. Only arithmetic is judged here: a step that reads the wrong operation from the problem is
 right arithmetic on the wrong operands (``ladder.calibration`` tells those apart against the true chain).
 
@@ -23,14 +23,14 @@ Usage::
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import pandas as pd
-from statsmodels.stats.proportion import proportion_confint
 
+from ladder.metrics import proportion_ci
 from ladder.strategies.traces import reasoning_trace
 
-_EQUATION = re.compile(r"(\d+) (\+|-|\*|/|mod) (\d+) = (-?\d+)")
+EQUATION = re.compile(r"(\d+) (\+|-|\*|/|mod) (\d+) = (-?\d+)")  # "5 + 9 = 14": integer operands
 _STEP = re.compile(r"^\s*Step\s+\d+\s*:", re.IGNORECASE)
 _CHECK = re.compile(r"^\s*(wait|let me check|check)", re.IGNORECASE)
 _FLAG = re.compile(r"\bnot\b", re.IGNORECASE)
@@ -56,8 +56,10 @@ def arithmetic_right(a: int, op: str, b: int, result: int) -> bool:
 class WrittenStep:
     """One step as a trace wrote it, and what the trace did right after it."""
 
-    equation: str | None  # "5 + 9 = 15"; None when the step line holds no readable equation
+    text: str  # the step as written after its copied clause: "5 + 9 = 15." (or whatever the line holds)
+    equation: str | None  # "5 + 9 = 15"; None when the step holds no readable equation
     right: bool  # the written arithmetic holds
+    operation: tuple[int, str, int] | None = None  # (5, "+", 9): what the step computes
     checked: bool = False  # a re-check line follows the step
     flagged: bool = False  # that check says the step is wrong
     redo: str | None = None  # the equation the check redid the step with
@@ -69,33 +71,26 @@ class WrittenStep:
         return self.redo or self.equation
 
 
-def _equation(text: str) -> tuple[str, bool, tuple[int, str, int]] | None:
-    found = list(_EQUATION.finditer(text))
+def _step(text: str) -> WrittenStep:
+    found = list(EQUATION.finditer(text))
     if not found:
-        return None
+        return WrittenStep(text.strip(), None, False)
     m = found[-1]
     a, op, b, result = int(m.group(1)), m.group(2), int(m.group(3)), int(m.group(4))
-    return m.group(0), arithmetic_right(a, op, b, result), (a, op, b)
-
-
-def _step(body: str) -> WrittenStep:
-    parsed = _equation(body)
-    return WrittenStep(None, False) if parsed is None else WrittenStep(parsed[0], parsed[1])
+    return WrittenStep(text.strip(), m.group(0), arithmetic_right(a, op, b, result), (a, op, b))
 
 
 def _with_check(step: WrittenStep, line: str) -> WrittenStep:
     redo_match = _REDO.search(line)
     check_part = line[: redo_match.start()] if redo_match else line
-    redo = _equation(redo_match.group(1)) if redo_match else None
-    own = _equation(step.equation) if step.equation else None
-    corrected = bool(redo and own and not step.right and redo[1] and redo[2] == own[2])
-    return WrittenStep(
-        step.equation,
-        step.right,
+    redo = _step(redo_match.group(1)) if redo_match else None
+    redone = redo is not None and redo.equation is not None
+    return replace(
+        step,
         checked=True,
         flagged=bool(_FLAG.search(check_part)),
-        redo=redo[0] if redo else None,
-        corrected=corrected,
+        redo=redo.equation if redone else None,
+        corrected=redone and not step.right and redo.right and redo.operation == step.operation,
     )
 
 
@@ -114,13 +109,13 @@ def written_steps(response: str | None) -> list[WrittenStep]:
             steps.append(_step(body))
             last_was_step = True
         elif _CHECK.match(line):
-            if last_was_step and not steps[-1].checked:
+            if last_was_step:
                 steps[-1] = _with_check(steps[-1], line)
             last_was_step = False
         else:
             last_was_step = False
             if "=" in line and not line.lower().lstrip().startswith(("so ", "the answer")):
-                steps.extend(_step(part) for part in line.split(";") if _EQUATION.search(part))
+                steps.extend(_step(part) for part in line.split(";") if EQUATION.search(part))
     return steps
 
 
@@ -156,7 +151,7 @@ def correction_table(graded: pd.DataFrame, by: str = "experiment", confidence: f
         counts = correction_counts(group["response"])
         wrong = counts["wrong"]
         low, high = (
-            proportion_confint(counts["corrected"], wrong, alpha=1 - confidence, method="wilson")
+            (float(bound) for bound in proportion_ci(counts["corrected"], wrong, confidence))
             if wrong
             else (float("nan"), float("nan"))
         )

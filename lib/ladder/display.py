@@ -25,6 +25,7 @@ from typing import Any
 import pandas as pd
 from pandas.io.formats.style import Styler
 
+from ladder import store
 from ladder.stage_params import StageParams
 
 MAX_ROWS = 20  # a longer table is collapsed (the notebook shows a figure or summary above it)
@@ -227,15 +228,9 @@ def tier_grid(
         low, high = "ci_low", "ci_high"
     has_ci = low in rows and high in rows
     cells = rows.assign(
-        _cell=[
-            interval(v, lo, hi) if has_ci else percent(v)
-            for v, lo, hi in zip(
-                rows[metric],
-                rows[low] if has_ci else rows[metric],
-                rows[high] if has_ci else rows[metric],
-                strict=True,
-            )
-        ]
+        _cell=[interval(v, lo, hi) for v, lo, hi in zip(rows[metric], rows[low], rows[high], strict=True)]
+        if has_ci
+        else [percent(v) for v in rows[metric]]
     )
     order = (
         [t for t in TIER_NAMES if t in set(rows[column])] if column == "tier" else list(dict.fromkeys(rows[column]))
@@ -303,7 +298,7 @@ def read_origins(output_dir: str | Path) -> dict[str, str] | None:
     path = Path(output_dir) / "params.json"
     if not path.is_file():
         return None
-    return dict(json.loads(path.read_text(encoding="utf-8")).get("origins") or {})
+    return dict(store.read_json(path).get("origins") or {})
 
 
 def parameters_box(params: StageParams, output_dir: str | Path) -> HTMLBlock:

@@ -93,8 +93,8 @@ class Step:
             candidates = [r for r in (self.result - 1, self.result + 1) if 0 <= r < self.b]
         else:
             candidates = [self.result - 1, self.result + 1]
-        candidates = [c for c in candidates if c != self.result and c >= 1 and (self.op != "add" or c > self.b)]
-        return rng.choice(candidates) if candidates else self.result + 1
+        # a fact's result is at least 2, so one below is still positive (and a + b - 1 - b >= 1 for add's check)
+        return rng.choice([c for c in candidates if c >= 1])
 
 
 @dataclass(frozen=True)

@@ -20,6 +20,7 @@ from ladder import benchmarks, contrasts, corrections, metrics, tiers
 from ladder.ablations.axes import AXES, COMPANIONS, COMPARED_AXES, VALUE_ORDER
 from ladder.ablations.inputs import AblationInputs
 from ladder.ablations.params import AblationsError, AblationsParams
+from ladder.strategies.traces import SYNTHETIC_BENCHMARKS
 
 
 def experiment_outcomes(data: AblationInputs, params: AblationsParams) -> dict[str, metrics.Outcomes]:
@@ -221,14 +222,11 @@ def step_decomposition(data: AblationInputs) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=columns)
 
 
-SYNTHETIC_TRACES = ("synthetic", "synthetic_worked")  # benchmarks whose traces are the mini-ladder's step equations
-
-
 def correction_rates(data: AblationInputs, params: AblationsParams) -> pd.DataFrame:
     """Per experiment: after a wrong step, how often its traces notice and redo it (``ladder.corrections``).
 
     Read on the mini-ladder's step traces only (their steps are equations that can be judged); empty elsewhere."""
-    if params.benchmark not in SYNTHETIC_TRACES or data.graded.empty:
+    if params.benchmark not in SYNTHETIC_BENCHMARKS or data.graded.empty:
         return pd.DataFrame()
     rows = data.graded[data.graded["benchmark"] == params.benchmark]
     table = corrections.correction_table(rows, by="experiment", confidence=params.confidence)

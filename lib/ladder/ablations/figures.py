@@ -152,7 +152,7 @@ def plot_corrections(analysis: AblationAnalysis, out_dir: str | Path | None = No
     table = analysis.corrections
     if table.empty:
         return plots.empty_figure("correction rates are read on the mini-ladder's traces only", out_dir, "corrections")
-    table = table.sort_values(["role", "experiment"], key=lambda c: c.map({"base": "0"}).fillna(c))
+    table = table.sort_values("role", key=lambda role: role.ne("base"), kind="stable")  # base first, then as run
     fig = Figure(figsize=(7.5, 3.6), layout="constrained")
     left, right = fig.subplots(1, 2, sharey=True)
     y = np.arange(len(table))
