@@ -129,6 +129,12 @@ def test_two_workers_give_the_same_results_in_plan_order(first_run, tmp_path):
     assert total == json.loads((Path(sequential["_panel/total"].dir) / "total.json").read_text())
     recorded = store.read_json(store.last_run_path("fixture", tmp_path))["results"]
     assert [f"{r['experiment']}/{r['stage']}" for r in recorded] == list(sequential)
+    # two workers share the cores; the panel stage, which starts alone once every experiment is done, gets them all
+    threads = {
+        k: (Path(r.dir) / "omp_threads.txt").read_text() for k, r in parallel.items() if k.endswith(("make", "total"))
+    }
+    share = str(max(1, (os.cpu_count() or 1) // 2))
+    assert threads == {"one/make": share, "two/make": share, "_panel/total": str(os.cpu_count())}
     # a failure blocks what reads from it, with several workers too
     failing = run(tmp_path / "failing", overrides=["runner.workers=2", "make.fail=true"])
     assert [r.status for r in failing.values()] == ["failed", "blocked", "failed", "blocked", "blocked"]

@@ -36,7 +36,7 @@ MODEL = paths.ROOT / "models" / "tiny-instruct"
 # The laptop benchmark in the form the base reasons on ("Work it out step by step."): traces of 1 to 6 operations,
 # so every level has accuracies between 0 and 1 and the backends' comparison means something.
 BENCHMARK = "synthetic_worked"
-# 40 of the 144 questions, every category in every level (2 per category in easy and exh, 3 in medium and hard):
+# 40 of the 168 questions, every category in every level (2 per category in easy and exh, 3 in medium and hard):
 # 40 x 8 samples keep this file near 2 minutes.
 _ALL = load_benchmark(BENCHMARK)
 QUESTIONS = _ALL[

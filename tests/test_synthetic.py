@@ -10,8 +10,8 @@ from ladder.sft_pool import POOL_COLUMNS
 
 def test_evaluation_set_is_fixed_and_aime_sized():
     ev = synthetic.evaluation_set()
-    assert len(ev) == 144 and ev["question_id"].is_unique
-    assert ev.groupby("level").size().to_dict() == {"easy": 24, "medium": 48, "hard": 48, "exh": 24}
+    assert len(ev) == 168 and ev["question_id"].is_unique
+    assert ev.groupby("level").size().to_dict() == {"easy": 48, "medium": 48, "hard": 48, "exh": 24}
     assert set(ev["category"]) == set(synthetic.CATEGORIES)
     answers = ev["answer"].astype(int)
     assert answers.between(0, 999).all()

@@ -122,7 +122,7 @@ MAX_LABELLED = 60  # questions along an axis that still get one label each (AIME
 
 def question_axis_width(n_questions: int, per_question: float = 0.28, margin: float = 2.0) -> float:
     """Figure width (inches) for one mark per question: wider with more questions, within 7 to 15 inches, so
-    that 144 questions do not make a strip the page shrinks to a line."""
+    that 168 questions do not make a strip the page shrinks to a line."""
     return min(15.0, max(7.0, per_question * n_questions + margin))
 
 

@@ -21,6 +21,7 @@ Usage::
 from __future__ import annotations
 
 import difflib
+import functools
 import json
 from collections.abc import Mapping
 from pathlib import Path
@@ -28,6 +29,7 @@ from pathlib import Path
 from ladder import benchmarks, paths
 from ladder.benchmark_loaders import GENERATED
 from ladder.params import PANEL, ParamsError, Plan, StageReference, StageRequest
+from ladder.sample.requests import SampleError, render_prompt
 from ladder.tiny_model import PRESETS, TINY_PREFIX
 
 # params naming a benchmark (one name, or a list of names), by stage
@@ -141,7 +143,8 @@ def _context(value: str, by_stage: Mapping[tuple[str, str], StageRequest], seen:
 
 
 def _longest_prompt(req: StageRequest, model: str) -> int:
-    """Tokens of the longest prompt (without the chat template: a lower bound), where that is known locally."""
+    """Tokens of the longest prompt as the sample stage sends it (the chat template applied when asked for), where
+    the model's tokenizer and the benchmark are local; 1 where they are not."""
     folder = _local_model(model)
     p = req.params
     if folder is None or not (folder / "tokenizer.json").is_file():
@@ -150,17 +153,26 @@ def _longest_prompt(req: StageRequest, model: str) -> int:
         return 1
     if not p.benchmark_path and p.benchmark not in GENERATED:
         return 1
-    from tokenizers import Tokenizer  # only for a local model and a local benchmark
-
     try:
         frame = benchmarks.load_benchmark(p.benchmark, p.benchmark_path or None)
     except (OSError, ValueError):
         return 1
-    tokenizer = Tokenizer.from_file(str(folder / "tokenizer.json"))
-    template = p.template_text()
+    tokenizer = _tokenizer(folder)
+    try:
+        prompts = {render_prompt(str(text), p, tokenizer) for text in frame["problem"]}
+    except SampleError:  # no chat template: the sample stage says so itself; the template alone is a lower bound
+        prompts = {p.template_text().replace("{problem}", str(text)) for text in frame["problem"]}
+    # counted as the engines count them (ladder.sample.vllm_backend.plan_context)
     return max(
-        (len(tokenizer.encode(template.replace("{problem}", text)).ids) for text in frame["problem"]), default=1
+        (len(tokenizer(t, add_special_tokens=not p.apply_chat_template)["input_ids"]) for t in prompts), default=1
     )
+
+
+@functools.cache
+def _tokenizer(folder: Path):
+    from transformers import AutoTokenizer  # seconds to import: only for a local model and a local benchmark
+
+    return AutoTokenizer.from_pretrained(str(folder))
 
 
 def _check_context(req: StageRequest, by_stage: Mapping[tuple[str, str], StageRequest]) -> list[str]:

@@ -212,8 +212,10 @@ def _run_prepared(
     # Every kernel gets the notebook environment; set once for all workers, so that no thread restores it under another.
     # Several workers share the cores: each kernel's math libraries get their part (OMP_NUM_THREADS).
     env = dict(NOTEBOOK_ENV)
+    cores = os.cpu_count() or 1
+    share = str(max(1, cores // plan.runner.workers))
     if plan.runner.workers > 1:
-        env["OMP_NUM_THREADS"] = str(max(1, (os.cpu_count() or 1) // plan.runner.workers))
+        env["OMP_NUM_THREADS"] = share
     with environment(env), ThreadPoolExecutor(max_workers=plan.runner.workers) as pool:
         pending, running = list(prepared), {}
         while pending or running:
@@ -229,6 +231,9 @@ def _run_prepared(
                     report(item.key)
                     continue
                 start(item)
+                if plan.runner.workers > 1:
+                    alone = not running and len(ready) == 1
+                    os.environ["OMP_NUM_THREADS"] = panel_threads(item, alone, cores, share)
                 future = pool.submit(run_stage, item, plan, item.stage.name in force_names, progress(item))
                 running[future] = item
             if not running:
@@ -239,6 +244,19 @@ def _run_prepared(
                 results[item.key] = future.result()
                 report(item.key)
     return [results[item.key] for item in prepared]
+
+
+def panel_threads(item: PreparedStage, alone: bool, cores: int, share: str) -> str:
+    """OMP_NUM_THREADS of the kernel ``item`` starts: every core for a panel stage that starts ``alone``, else ``share``.
+
+    A panel stage reads every experiment's results, so it starts once they all finished; started with nothing else
+    running or ready it stays alone until it ends (nothing new becomes ready before it finishes), and the thread
+    count it gets does not depend on how the stages before it were scheduled (the laptop book's strategies stage
+    embeds its traces in 157 s on one core of two). Any other stage keeps its share however many run beside it, so
+    that its numbers never depend on the schedule. The variable changes only while no other kernel starts: with
+    nothing running, or from ``share`` to ``share``.
+    """
+    return str(cores) if item.request.experiment == PANEL and alone else share
 
 
 def record_run(plan: Plan, results: list[StageResult], runs_dir: Path | None = None) -> Path:
@@ -275,10 +293,12 @@ def _print_estimate(plan: Plan) -> None:
 def cmd_run(args: argparse.Namespace) -> int:
     try:
         plan = plan_from_arguments(args)
-        _print_estimate(plan)
         task = split_names(args.exp) if args.task else None
         if args.task and not task:
             raise ParamsError("--task runs the experiment(s) named by --exp: give --exp EXP")
+        if not task:  # a SLURM task's plan was checked when `ladder launch` queued it
+            preflight(plan)  # what would fail at run time, before a stage runs (sample's context after the trains)
+        _print_estimate(plan)
         results = run_plan(plan, targets=args.stages or None, force=args.force, task=task)
     except (ParamsError, FileNotFoundError) as exc:
         print(f"ladder run: error: {exc}", file=sys.stderr)

@@ -263,11 +263,13 @@ def make_problem(
 
 # --- the evaluation set -----------------------------------------------------------------------------
 
-# level -> (n_steps choices, count per category): 4 categories x (6 + 12 + 12 + 6) = 144 questions. A tier's avg@8
-# interval (ladder.metrics.mean_interval: Wilson with an effective size of at most 2Q) is at best +-0.12 wide at
-# Q = 32 and a mean of 0.5, so medium and hard, where SFT models sit between 0 and 1, get 48 questions (at best
-# +-0.10); easy and exh, where every model sits near 1 or 0, get 24.
-EVAL_LAYOUT = {"easy": ((1,), 6), "medium": ((2,), 12), "hard": ((6,), 12), "exh": ((2,), 6)}
+# level -> (n_steps choices, count per category): 4 categories x (12 + 12 + 12 + 6) = 168 questions. A tier's avg@8
+# interval (ladder.metrics.mean_interval: Wilson with an effective size of at most 2Q) is at best +-0.10 wide at
+# Q = 48 and a mean of 0.5, and about +-0.12 where a model's questions split into always- and never-solved, so
+# easy, medium and hard, where SFT models sit anywhere from 0.5 to 1, get 48 questions (measured: with 24 easy
+# questions, SFT models that slip or run past the last step scored 0.70-0.78 there, +-0.13-0.14); exh, where
+# every model sits at 0 by construction, gets 24.
+EVAL_LAYOUT = {"easy": ((1,), 12), "medium": ((2,), 12), "hard": ((6,), 12), "exh": ((2,), 6)}
 # The base practised chains of up to BASE_MAX_STEPS operations (its worked solutions); the SFT pool has chains
 # of up to SFT_MAX_STEPS, so the hard level's 6-step chains are one step longer than anything the base wrote:
 # SFT has to teach that step, and how well it does grows with the data (measured: a model fine-tuned on
@@ -277,7 +279,7 @@ SFT_MAX_STEPS = 6
 
 
 def evaluation_problems(seed: int = EVAL_SEED) -> list[Problem]:
-    """The fixed evaluation set (144 questions, ids "001".."144"), by level and category."""
+    """The fixed evaluation set (168 questions, ids "001".."168"), by level and category."""
     rng = random.Random(seed)
     out: list[Problem] = []
     for level, (step_choices, per_category) in EVAL_LAYOUT.items():
