@@ -85,7 +85,7 @@ reproduce: setup ## run every stage of PROFILE (default laptop) for EXP (default
 smoke: ## the laptop book shrunk to a minute or two (same code path)
 	$(MAKE) reproduce PROFILE=smoke
 
-base-model: setup ## rebuild models/tiny-instruct, the laptop profile's base (profile laptop_base, ~45 min), then check it
+base-model: setup ## rebuild models/tiny-instruct, the laptop profile's base (profile laptop_base, ~40 min), then check it
 	$(LADDER) run --profile laptop_base $(if $(FORCE),--force)
 	$(PY) -m ladder.base_model export
 	$(PY) -m ladder.base_model check

@@ -105,6 +105,13 @@ def test_proportion_ci_is_scipys_wilson_interval(successes, trials):
     assert float(high) == pytest.approx(expected.high, abs=1e-9)
 
 
+def test_proportion_ci_ends_exactly_at_0_for_none_and_at_1_for_all():
+    trials = np.arange(1, 600)
+    low, _ = metrics.proportion_ci(np.zeros_like(trials), trials)
+    _, high = metrics.proportion_ci(trials, trials)
+    assert (low == 0.0).all() and (high == 1.0).all()
+
+
 def test_proportion_ci_is_vectorised():
     low, high = metrics.proportion_ci(np.array([0, 4, 8]), np.array([8, 8, 8]))
     assert low.shape == (3,) and np.all(low <= high) and low[0] == 0 and high[2] == 1

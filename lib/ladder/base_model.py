@@ -2,7 +2,7 @@
 
 The study starts from a released instruct model (Qwen2.5-32B-Instruct); the laptop profile starts from
 ``models/tiny-instruct``, a tiny Qwen2 that the ``laptop_base`` profile trains from random weights through
-the real curate and train stages (``make base-model``, about 45 minutes on 2 cores). It is committed so
+the real curate and train stages (``make base-model``, about 40 minutes on 2 cores). It is committed so
 that ``make reproduce`` spends its 15 minutes on what the study varies: the fine-tuning.
 ``provenance.json`` beside the weights records the curated data's content hash and the training params;
 ``check`` recomputes the data and fails when the generator has moved on without a rebuild.

@@ -347,6 +347,13 @@ def proportion_ci(
     trials: np.ndarray | int,
     confidence: float = DEFAULT_CONFIDENCE,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Wilson interval for successes/trials (vectorised): the book's one interval for a single proportion."""
+    """Wilson interval for successes/trials (vectorised): the book's one interval for a single proportion.
+
+    None of n and n of n get their exact end, 0 or 1: statsmodels' formula leaves float noise there (1e-17,
+    0.9999999999999999), which puts the estimate outside its own interval.
+    """
     low, high = proportion_confint(successes, trials, alpha=1.0 - confidence, method="wilson")
-    return np.clip(np.asarray(low, dtype=float), 0, 1), np.clip(np.asarray(high, dtype=float), 0, 1)
+    successes, trials = np.asarray(successes, dtype=float), np.asarray(trials, dtype=float)
+    low = np.where(successes == 0, 0.0, np.clip(np.asarray(low, dtype=float), 0, 1))
+    high = np.where(successes == trials, 1.0, np.clip(np.asarray(high, dtype=float), 0, 1))
+    return low, high

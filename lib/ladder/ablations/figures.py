@@ -159,8 +159,7 @@ def plot_corrections(analysis: AblationAnalysis, out_dir: str | Path | None = No
     left.barh(y, table["wrong_share"] * 100, color="#bdbdbd")
     left.set_xlabel("steps written wrong (%)")
     rate = table["correction_rate"] * 100
-    # Wilson's bound for 0 of n is 1e-17, not 0: clip so that matplotlib never sees a negative error
-    err = np.clip(np.vstack([rate - table["ci_low"] * 100, table["ci_high"] * 100 - rate]), 0, None)
+    err = np.vstack([rate - table["ci_low"] * 100, table["ci_high"] * 100 - rate])  # matplotlib refuses one below 0
     right.errorbar(rate, y, xerr=err, fmt="o", color="#08519c", capsize=2)
     for i, wrong in enumerate(table["wrong"]):
         right.annotate(f"{wrong} wrong", (102, i), fontsize=7, va="center", annotation_clip=False)
