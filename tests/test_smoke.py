@@ -114,7 +114,7 @@ def test_book_opens_offline_in_a_real_browser_without_errors_or_absolute_paths(s
     assert pixels.shape[:2] == (800, 1280) and pixels[..., :3].std() > 0.05
     html = index.read_text()
     assert html.index("The ladder") < html.index("Per model and tier") < html.index("findings in this run")
-    assert 'src="assets/tier_ladder.png"' in html
+    assert 'src="assets/tier_ladder_panels.png"' in html and "against the base" in html
 
 
 def test_every_stage_page_opens_on_a_result_with_readable_tables(smoke_run, tmp_path):

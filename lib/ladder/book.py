@@ -190,11 +190,10 @@ def build_book(
         (docs / "assets" / "ladder.css").write_text(EXTRA_CSS)
         (docs / "assets" / "iframe-worker").mkdir()
         shutil.copyfile(IFRAME_WORKER, docs / "assets" / "iframe-worker" / "shim.js")
-        figure = None
-        tiers_dir = frontpage.panel_folder(run, "tiers")
-        if tiers_dir is not None and (tiers_dir / "tier_ladder.png").is_file():
-            shutil.copyfile(tiers_dir / "tier_ladder.png", docs / "assets" / "tier_ladder.png")
-            figure = "assets/tier_ladder.png"
+        ladder_png = frontpage.ladder_figure(frontpage.panel_folder(run, "tiers"))
+        if ladder_png is not None:
+            shutil.copyfile(ladder_png, docs / "assets" / ladder_png.name)
+        figure = f"assets/{ladder_png.name}" if ladder_png is not None else None
         run_dir = store.last_run_path(profile, runs_dir).parent  # latest.json and compute_estimate.csv
         front = frontpage.front_page(run, run_dir, pages, figure)
         (docs / "index.md").write_text(relative_paths(front, replacements), encoding="utf-8")

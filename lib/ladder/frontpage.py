@@ -2,7 +2,8 @@
 
 Reads the last run of a profile (``runs/<profile>/latest.json``) and the panel stages' tables:
 
-* the ladder figure (the study's Figure 1 style, ``tier_ladder.png`` of the tiers stage);
+* the ladder figure of the tiers stage: one panel per model against the base (``tier_ladder_panels.png``), or
+  where a run lacks it the study's Figure 1 style overlay of every model (``tier_ladder.png``);
 * per model x tier: avg@n and cov@n with their CIs (``tiers.csv``);
 * the study's findings, each verdict beside what this run measured and what the study says (``findings.csv``),
   and the study's tier means beside this run's (``study_tier_means.csv``);
@@ -24,6 +25,13 @@ from ladder import compute, store
 from ladder.params import PANEL
 
 TIER_NAMES = {"easy": "Easy", "medium": "Medium", "hard": "Hard", "exh": "Exh", "all": "all"}
+# The front page's ladder figure, first found first, and its caption. The panels come first: ten lines overlaid
+# on 168 questions (the laptop book) hide which model climbs where; the overlay stays on the tiers page.
+LADDER_FIGURES = {
+    "tier_ladder_panels.png": "Each panel is one model's avg@n per question (blue) against the base's (grey); "
+    "questions sorted within their tier.",
+    "tier_ladder.png": "Each line is a model's avg@n per question; questions sorted within their tier.",
+}
 
 
 def panel_folder(run: dict, stage: str) -> Path | None:
@@ -96,6 +104,13 @@ def _link(pages: dict[tuple[str, str], str], experiment: str, stage: str, text: 
     return f"[{text}]({page})" if page else text
 
 
+def ladder_figure(tiers_dir: Path | None) -> Path | None:
+    """The tiers stage's figure the front page shows (the first of ``LADDER_FIGURES`` it wrote), or None."""
+    if tiers_dir is None:
+        return None
+    return next((tiers_dir / name for name in LADDER_FIGURES if (tiers_dir / name).is_file()), None)
+
+
 def front_page(run: dict, run_dir: Path, pages: dict[tuple[str, str], str], figure: str | None) -> str:
     """The front page as Markdown (with HTML tables). ``pages`` maps (experiment, stage) to the notebook page's
     source path relative to the docs root; ``figure`` is the ladder figure's path there (None: no tiers stage)."""
@@ -125,7 +140,7 @@ def front_page(run: dict, run_dir: Path, pages: dict[tuple[str, str], str], figu
         lines += [
             f"![avg@n per question, sorted within tiers]({figure})",
             "",
-            f"Each line is a model's avg@n per question; questions sorted within their tier. From {tiers_link}.",
+            f"{LADDER_FIGURES.get(Path(figure).name, '')} From {tiers_link}.".lstrip(),
             "",
         ]
     else:
