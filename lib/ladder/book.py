@@ -48,6 +48,7 @@ PANEL_FOLDER = "panel"  # the book's folder for the panel stages (mkdocs skips n
 EXTRA_CSS = """
 .ladder-table { font-size: .72rem; }
 .ladder-table td, .ladder-table th { padding: .2rem .5rem !important; vertical-align: top; }
+.ladder-table small.ci { white-space: nowrap; }
 .md-typeset details pre { font-size: .65rem; }
 .status-failed { color: #cf222e; font-weight: 600; } .status-blocked { color: #9a6700; font-weight: 600; }
 .status-done { color: #1a7f37; }

@@ -43,7 +43,7 @@ def panel_folder(run: dict, stage: str) -> Path | None:
 def _interval(value: float, low: float, high: float) -> str:
     if any(pd.isna(v) for v in (value, low, high)):
         return "" if pd.isna(value) else f"{value:.2f}"
-    return f"{value:.2f} <small>[{low:.2f}, {high:.2f}]</small>"
+    return f'{value:.2f} <small class="ci">[{low:.2f}, {high:.2f}]</small>'
 
 
 def tier_table(tiers_csv: Path, metric: str) -> str:
