@@ -29,7 +29,7 @@ from pathlib import Path
 from ladder import benchmarks, paths
 from ladder.benchmark_loaders import GENERATED
 from ladder.params import PANEL, ParamsError, Plan, StageReference, StageRequest
-from ladder.sample.requests import SampleError, render_prompt
+from ladder.sample.requests import SampleError, prompt_token_ids, render_prompt
 from ladder.tiny_model import PRESETS, TINY_PREFIX
 
 # params naming a benchmark (one name, or a list of names), by stage
@@ -160,12 +160,10 @@ def _longest_prompt(req: StageRequest, model: str) -> int:
     tokenizer = _tokenizer(folder)
     try:
         prompts = {render_prompt(str(text), p, tokenizer) for text in frame["problem"]}
-    except SampleError:  # no chat template: the sample stage says so itself; the template alone is a lower bound
-        prompts = {p.template_text().replace("{problem}", str(text)) for text in frame["problem"]}
-    # counted as the engines count them (ladder.sample.vllm_backend.plan_context)
-    return max(
-        (len(tokenizer(t, add_special_tokens=not p.apply_chat_template)["input_ids"]) for t in prompts), default=1
-    )
+    except SampleError:  # no chat template: the sample stage says so itself; the plain prompt is a lower bound
+        p = p.model_copy(update={"apply_chat_template": False})
+        prompts = {render_prompt(str(text), p) for text in frame["problem"]}
+    return max((len(ids) for ids in prompt_token_ids(sorted(prompts), p, tokenizer)), default=1)
 
 
 @functools.cache

@@ -17,7 +17,14 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from ladder.sample.params import SampleParams
-from ladder.sample.requests import Generation, SampleError, SampleRequest, canonical_batches, check_lengths
+from ladder.sample.requests import (
+    Generation,
+    SampleError,
+    SampleRequest,
+    canonical_batches,
+    check_lengths,
+    prompt_token_ids,
+)
 
 # torch and transformers take seconds to import: each function imports what it uses, so that importing
 # ladder.sample (the CLI, the notebook, the other backends) does not.
@@ -97,8 +104,7 @@ def check_context(model_path: str, params: SampleParams, requests: list[SampleRe
     if not limit:
         return
     unique = {r.prompt: r for r in requests}  # n samples share a prompt: tokenize each once
-    add_special = not params.apply_chat_template
-    lengths = [len(ids) for ids in tokenizer(list(unique), add_special_tokens=add_special)["input_ids"]]
+    lengths = [len(ids) for ids in prompt_token_ids(list(unique), params, tokenizer)]
     check_lengths(list(unique.values()), lengths, params.max_new_tokens, limit, "the model's max_position_embeddings")
 
 

@@ -104,6 +104,12 @@ def render_prompt(problem: str, params: SampleParams, tokenizer=None) -> str:
     )
 
 
+def prompt_token_ids(prompts: list[str], params: SampleParams, tokenizer) -> list[list[int]]:
+    """The token ids an engine is given for each rendered prompt: the tokenizer's special tokens are added only
+    where no chat template already put them in the text."""
+    return tokenizer(list(prompts), add_special_tokens=not params.apply_chat_template)["input_ids"]
+
+
 def build_requests(questions: pd.DataFrame, params: SampleParams, tokenizer=None) -> list[SampleRequest]:
     """Every (question, sample) request in canonical order: questions in table order, samples 0..n-1."""
     requests = []

@@ -39,6 +39,7 @@ from ladder.sample.requests import (
     canonical_batches,
     check_lengths,
     finish_reason,
+    prompt_token_ids,
 )
 
 # vllm (the `gpu` extra on GPU machines, `cpu` elsewhere) and transformers are imported inside the functions that
@@ -165,9 +166,7 @@ def plan_context(model_path: str, params: SampleParams, requests: list[SampleReq
     from transformers import AutoConfig
 
     requests = list({r.prompt: r for r in requests}.values())  # n samples share a prompt: tokenize each once
-    lengths = [
-        len(tokenizer(r.prompt, add_special_tokens=not params.apply_chat_template)["input_ids"]) for r in requests
-    ]
+    lengths = [len(ids) for ids in prompt_token_ids([r.prompt for r in requests], params, tokenizer)]
     if params.max_model_len:
         check_lengths(requests, lengths, params.max_new_tokens, params.max_model_len, "sample.max_model_len")
         return params.max_model_len
@@ -200,11 +199,10 @@ def _run_chunks(llm, params: SampleParams, chunks: list[list[SampleRequest]], to
     from vllm import SamplingParams
     from vllm.inputs import TokensPrompt
 
-    add_special = not params.apply_chat_template
     for chunk in chunks:
         prompts = [
-            TokensPrompt(prompt_token_ids=tokenizer(r.prompt, add_special_tokens=add_special)["input_ids"])
-            for r in chunk
+            TokensPrompt(prompt_token_ids=ids)
+            for ids in prompt_token_ids([r.prompt for r in chunk], params, tokenizer)
         ]
         sampling = [
             SamplingParams(
